@@ -1,0 +1,1 @@
+"""Composition root: builds the process from the enabled modules' descriptors. Modules never import it."""

@@ -1,0 +1,109 @@
+"""`create_app`: one Litestar app hosting the selected modules, each with its own database engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from bootstrap.runtime import Runtime, app_version, build_runtime
+from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, AllowAllPolicy, access_guard, access_of
+from kernel.http.envelope import RAW_BODY, EnvelopedResponse
+from kernel.http.errors import exception_handlers
+from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
+from kernel.http.metrics import metrics, prometheus_config
+from kernel.http.middleware import correlation_middleware_factory
+from kernel.logging import configure_logging
+from kernel.settings import Settings
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
+RUNTIME_STATE_KEY = "runtime"
+
+
+class UndeclaredAccess(RuntimeError):
+    """A route that is neither public nor guarded by a permission: refused at start."""
+
+
+def check_access_declarations(app: Litestar) -> None:
+    undeclared = [
+        f"{method} {route.path}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if isinstance(handler, HTTPRouteHandler) and access_of(handler) is None
+        for method in sorted(handler.http_methods)
+        if method not in {"OPTIONS", "HEAD"}
+    ]
+    if undeclared:
+        raise UndeclaredAccess("routes without an access declaration: " + ", ".join(undeclared))
+
+
+def create_app(settings: Settings | None = None, modules: Sequence[str] | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings, modules)
+    return _app_for(runtime)
+
+
+def _app_for(runtime: Runtime) -> Litestar:
+    settings = runtime.settings
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[*PROCESS_HEALTH_ROUTES, *(h for m in runtime.modules for h in m.descriptor.route_handlers)],
+    )
+
+    async def start_relays() -> None:
+        await runtime.transport.start()
+        for relay in runtime.relays:
+            relay.start()
+
+    async def stop_relays() -> None:
+        for relay in runtime.relays:
+            await relay.stop()
+        await runtime.transport.stop()
+
+    dependencies: dict[str, Any] = {}
+    for hosted in runtime.modules:
+        dependencies.update(hosted.descriptor.dependencies)
+
+    metrics_config = prometheus_config()
+    app = Litestar(
+        route_handlers=[api, metrics],
+        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules])],
+        dependencies=dependencies,
+        guards=[access_guard],
+        middleware=[correlation_middleware_factory, metrics_config.middleware],
+        exception_handlers=exception_handlers(),
+        response_class=EnvelopedResponse,
+        request_max_body_size=MAX_BODY_BYTES,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="Freightdesk API",
+            version=app_version(),
+            description="Freightdesk back office API v1. Success bodies are wrapped in "
+            "{data, message, statusCode, timestamp, success}; errors use "
+            "{message, statusCode, error, timestamp, path, fieldErrors?}.",
+            openapi_router=Router(path="/api/docs", route_handlers=[], opt={**PUBLIC, RAW_BODY: True}),
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        on_startup=[start_relays],
+        on_shutdown=[stop_relays],
+        state=State(
+            {
+                HEALTH_STATE_KEY: runtime.health,
+                ACCESS_POLICY_STATE_KEY: AllowAllPolicy(),
+                RUNTIME_STATE_KEY: runtime,
+            }
+        ),
+        debug=False,
+        logging_config=None,
+    )
+    check_access_declarations(app)
+    return app

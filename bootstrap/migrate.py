@@ -1,0 +1,86 @@
+"""Alembic, one history per module (own script folder, own version table), driven programmatically.
+
+Alembic's env runs `asyncio.run`, so these functions are synchronous: call them from the CLI, or from a
+worker thread when an event loop is already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from kernel.db.config import ModuleDatabase
+from kernel.health import current_revision
+
+MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
+
+
+def migrations_dir(module: str) -> Path:
+    return MIGRATIONS_ROOT / module
+
+
+def alembic_config(database: ModuleDatabase) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(database.module)))
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.attributes["database"] = database
+    return config
+
+
+def head_revision(module: str) -> str | None:
+    folder = migrations_dir(module)
+    if not folder.is_dir():
+        return None
+    return ScriptDirectory(str(folder)).get_current_head()
+
+
+async def _current(database: ModuleDatabase) -> str | None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(database.url, poolclass=NullPool)
+    try:
+        return await current_revision(engine, database.version_table)
+    except Exception:
+        return None
+    finally:
+        await engine.dispose()
+
+
+def current(database: ModuleDatabase) -> str | None:
+    """The revision the database is at, or None when the module's history was never applied."""
+    return asyncio.run(_current(database))
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    module: str
+    before: str | None
+    after: str | None
+
+    @property
+    def fresh(self) -> bool:
+        return self.before is None
+
+
+def upgrade(databases: Sequence[ModuleDatabase]) -> list[UpgradeResult]:
+    """Upgrade each module's history to head, in the order given (dependency order). Idempotent."""
+    results = []
+    for database in databases:
+        database.prepare()
+        before = current(database)
+        command.upgrade(alembic_config(database), "head")
+        results.append(UpgradeResult(database.module, before, current(database)))
+    return results
+
+
+def revision(database: ModuleDatabase, message: str, autogenerate: bool = True) -> None:
+    database.prepare()
+    command.revision(alembic_config(database), message=message, autogenerate=autogenerate)

@@ -1,0 +1,1 @@
+"""Freightdesk's modules. Each one: `api.py` + `events.py` public, `module.py` for bootstrap, `internal/` private."""

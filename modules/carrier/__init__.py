@@ -1,0 +1,1 @@
+"""Carrier module: the carriers a freight business ships with (carrier database)."""

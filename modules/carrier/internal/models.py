@@ -1,0 +1,30 @@
+"""Carrier tables on the carrier module's own base (own registry, own MetaData, own database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db.base import IntPrimaryKey, Timestamps, module_base
+from kernel.events.outbox import Outbox
+
+CarrierBase = module_base("carrier")
+
+
+class Carrier(IntPrimaryKey, Timestamps, CarrierBase):
+    __tablename__ = "carriers"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    """Lower-cased name: uniqueness ignoring case on every database, whatever its collation."""
+    description: Mapped[str | None] = mapped_column(String(500))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(25))
+    details: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+
+
+outbox = Outbox.for_base(CarrierBase)

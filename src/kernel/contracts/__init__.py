@@ -1,0 +1,1 @@
+"""Pure kernel contracts: domain error families and the integration event base. Stdlib + msgspec only."""

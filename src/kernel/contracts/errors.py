@@ -1,0 +1,70 @@
+"""Domain error families. Modules subclass these; the HTTP layer maps each family to a status once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class DomainError(Exception):
+    """Base of every error a module raises on purpose."""
+
+    default_message = "Request failed"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    default_message = "Not found"
+
+
+class Conflict(DomainError):
+    default_message = "Conflict"
+
+
+class Forbidden(DomainError):
+    default_message = "Forbidden"
+
+
+class Unauthorized(DomainError):
+    default_message = "Unauthorized"
+
+
+class Unprocessable(DomainError):
+    """The request is well-formed but cannot be carried out (HTTP 422)."""
+
+    default_message = "Unprocessable Entity"
+
+
+class ValidationFailed(DomainError):
+    """Input that passed the wire schema but breaks a rule; keyed by request field name (dotted)."""
+
+    default_message = "Validation failed"
+
+    def __init__(self, field_errors: Mapping[str, Sequence[str]], message: str | None = None) -> None:
+        super().__init__(message)
+        self.field_errors: dict[str, list[str]] = {key: list(msgs) for key, msgs in field_errors.items()}
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (another module's process, a database) cannot answer right now (HTTP 503)."""
+
+    default_message = "Service Unavailable"
+
+
+class FieldErrors:
+    """Collects rule violations per field so one response reports all of them."""
+
+    def __init__(self) -> None:
+        self._errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self._errors.setdefault(field, []).append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self._errors)
+
+    def raise_if_any(self) -> None:
+        if self._errors:
+            raise ValidationFailed(self._errors)

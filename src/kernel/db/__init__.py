@@ -1,0 +1,1 @@
+"""Per-module database mechanics: declarative bases, column types, engine configs, list queries."""

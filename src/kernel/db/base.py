@@ -1,0 +1,82 @@
+"""Each module gets its own DeclarativeBase (own registry and MetaData) from `module_base`.
+
+A shared registry breaks as soon as two modules define a class with the same name, and a shared MetaData
+would let one module's migrations see another module's tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, MetaData
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; microseconds kept on MariaDB (`DATETIME(6)`)."""
+
+    impl = DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class ModuleBase(DeclarativeBase):
+    """Marker type for module bases; never mapped directly."""
+
+    __abstract__ = True
+    module_name: str
+
+
+def module_base(module: str) -> type[ModuleBase]:
+    """A fresh declarative base with its own registry and MetaData for one module."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION, info={"module": module})
+    reg = registry(metadata=metadata)
+    attrs: dict[str, Any] = {
+        "__abstract__": True,
+        "registry": reg,
+        "metadata": metadata,
+        "module_name": module,
+    }
+    return type(f"{module.title()}Base", (ModuleBase,), attrs)
+
+
+class IntPrimaryKey:
+    """An AUTO_INCREMENT integer id (ids are ints on the wire, for compatibility)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
+class Timestamps:
+    """`created_at`/`updated_at`, aware UTC, set by the ORM."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utc_now, onupdate=utc_now, nullable=False
+    )

@@ -1,0 +1,89 @@
+"""One engine, one pool, one session factory per module — even when two modules share a DSN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.config import AsyncSessionConfig
+from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+
+def session_dependency_key(module: str) -> str:
+    """Litestar dependency keys are global to the app, so they carry the module's name."""
+    return f"{module}_db_session"
+
+
+@dataclass(frozen=True)
+class ModuleDatabase:
+    """Where one module's tables live and how to reach them."""
+
+    module: str
+    url: str
+    metadata: MetaData
+    setting: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def version_table(self) -> str:
+        """Alembic version table: one per module, so modules sharing a database keep separate histories."""
+        return f"{self.module}_alembic_version"
+
+    def sqlalchemy_config(self, pool_size: int = 10) -> SQLAlchemyAsyncConfig:
+        return SQLAlchemyAsyncConfig(
+            connection_string=self.url,
+            metadata=self.metadata,
+            bind_key=self.module,
+            session_dependency_key=session_dependency_key(self.module),
+            engine_dependency_key=f"{self.module}_db_engine",
+            engine_app_state_key=f"{self.module}_db_engine",
+            session_maker_app_state_key=f"{self.module}_session_maker",
+            session_scope_key=f"_{self.module}_db_session",
+            session_config=AsyncSessionConfig(expire_on_commit=False),
+            engine_config=EngineConfig(**self.engine_options(pool_size)),
+            enable_touch_updated_timestamp_listener=False,
+            create_all=False,
+        )
+
+    def engine_options(self, pool_size: int) -> dict[str, Any]:
+        if self.is_sqlite:
+            return {"connect_args": {"timeout": 15}}
+        return {
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+            "connect_args": {"connect_timeout": 5},
+        }
+
+    def prepare(self) -> None:
+        """Create the SQLite file's folder; nothing to do for a server database."""
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_engine(engine: AsyncEngine) -> None:
+    """SQLite: WAL and a busy timeout so the relay and requests can write side by side."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def new_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

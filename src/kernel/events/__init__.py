@@ -1,0 +1,1 @@
+"""Event machinery: envelope, transactional outbox, relay, inbox de-duplication, transports."""

@@ -1,0 +1,139 @@
+"""Transactional outbox and inbox tables, created on a module's own base, in the module's own database.
+
+A producer calls `outbox.publish(session, event)` inside the transaction that makes the change; the relay
+delivers the row after commit. A consumer's inbox row `(event_id, handler)` is written in the same
+transaction as the handler's effects, so a redelivered event changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+from sqlalchemy import Index, Integer, PrimaryKeyConstraint, String, Text, event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.contracts.events import IntegrationEvent
+from kernel.db.base import ModuleBase, UTCDateTime, utc_now
+from kernel.events.envelope import EventEnvelope
+
+PENDING = "pending"
+PUBLISHED = "published"
+DEAD = "dead"
+
+
+class OutboxRecord(Protocol):
+    """An outbox row; each module maps its own (see `Outbox.for_base`)."""
+
+    id: int
+    event_id: str
+    event_type: str
+    event_version: int
+    producer: str
+    correlation_id: str | None
+    occurred_at: datetime
+    payload: str
+    status: str
+    attempts: int
+    available_at: datetime
+    published_at: datetime | None
+    last_error: str | None
+
+
+class InboxRecord(Protocol):
+    event_id: str
+    handler: str
+    processed_at: datetime
+
+
+def envelope_of(row: OutboxRecord) -> EventEnvelope:
+    return EventEnvelope(
+        id=row.event_id,
+        type=row.event_type,
+        version=row.event_version,
+        producer=row.producer,
+        occurred_at=row.occurred_at,
+        correlation_id=row.correlation_id,
+        payload=msgspec.json.decode(row.payload),
+    )
+
+
+class Outbox:
+    """A module's outbox and inbox models plus a wake-up signal for its relay."""
+
+    def __init__(self, module: str, record: type[Any], inbox: type[Any]) -> None:
+        self.module = module
+        self.record = record
+        self.inbox = inbox
+        self._waiters: set[asyncio.Event] = set()
+
+    @classmethod
+    def for_base(cls, base: type[ModuleBase]) -> Outbox:
+        module = base.module_name
+        outbox_table = f"{module}_event_outbox"
+        inbox_table = f"{module}_event_inbox"
+
+        class OutboxMessage(base):  # type: ignore[misc,valid-type]
+            __tablename__ = outbox_table
+            __table_args__ = (Index(f"ix_{outbox_table}_status_available", "status", "available_at"),)
+
+            id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+            event_id: Mapped[str] = mapped_column(String(36), unique=True)
+            event_type: Mapped[str] = mapped_column(String(100))
+            event_version: Mapped[int] = mapped_column(Integer)
+            producer: Mapped[str] = mapped_column(String(50))
+            correlation_id: Mapped[str | None] = mapped_column(String(128))
+            occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+            payload: Mapped[str] = mapped_column(Text)
+            status: Mapped[str] = mapped_column(String(16), default=PENDING)
+            attempts: Mapped[int] = mapped_column(Integer, default=0)
+            available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+            published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+            last_error: Mapped[str | None] = mapped_column(Text)
+
+        class InboxMessage(base):  # type: ignore[misc,valid-type]
+            __tablename__ = inbox_table
+            __table_args__ = (PrimaryKeyConstraint("event_id", "handler"),)
+
+            event_id: Mapped[str] = mapped_column(String(36))
+            handler: Mapped[str] = mapped_column(String(150))
+            processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+        return cls(module, OutboxMessage, InboxMessage)
+
+    def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
+        """Add the event to the session's transaction; the relay is woken once that transaction commits."""
+        if event_.producer != self.module:
+            raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
+        envelope = EventEnvelope.wrap(event_)
+        session.add(
+            self.record(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                event_version=envelope.version,
+                producer=envelope.producer,
+                correlation_id=envelope.correlation_id,
+                occurred_at=envelope.occurred_at,
+                payload=msgspec.json.encode(envelope.payload).decode(),
+                status=PENDING,
+                attempts=0,
+                available_at=envelope.occurred_at,
+            )
+        )
+        event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
+        return envelope
+
+    def notify(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    def waiter(self) -> asyncio.Event:
+        signal = asyncio.Event()
+        self._waiters.add(signal)
+        return signal
+
+    def forget(self, signal: asyncio.Event) -> None:
+        self._waiters.discard(signal)

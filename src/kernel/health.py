@@ -1,0 +1,174 @@
+"""Health primitives (api-v1 §7): real checks with latency, rolled up per module and for the process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kernel.events.outbox import Outbox
+from kernel.events.relay import outbox_stats
+
+HEALTHY = "healthy"
+DEGRADED = "degraded"
+UNHEALTHY = "unhealthy"
+CHECK_TIMEOUT_SECONDS = 3.0
+BACKLOG_AGE_DEGRADED_SECONDS = 300.0
+
+Check = dict[str, Any]
+CheckFn = Callable[[], Awaitable[Check]]
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f}s"
+    # The exception class is enough to act on; driver messages can carry hosts and user names.
+    return f"unreachable ({type(exc).__name__})"
+
+
+async def check_database(engine: AsyncEngine) -> Check:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return {"status": UNHEALTHY, "latencyMs": _ms(started), "message": _failure(exc)}
+    return {"status": HEALTHY, "latencyMs": _ms(started)}
+
+
+async def current_revision(engine: AsyncEngine, version_table: str) -> str | None:
+    async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
+        result = await connection.execute(text(f"SELECT version_num FROM {version_table}"))  # noqa: S608
+        return result.scalar_one_or_none()
+
+
+async def check_migrations(engine: AsyncEngine, version_table: str, head: str | None) -> Check:
+    try:
+        current = await current_revision(engine, version_table)
+    except Exception:
+        current = None
+    if head is not None and current == head:
+        return {"status": HEALTHY, "revision": current}
+    return {"status": UNHEALTHY, "revision": current, "head": head, "message": "migrations not applied"}
+
+
+async def check_outbox(session_maker: async_sessionmaker[AsyncSession], outbox: Outbox) -> Check:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), session_maker() as session:
+            stats = await outbox_stats(session, outbox)
+    except Exception as exc:
+        return {"status": UNHEALTHY, "message": _failure(exc)}
+    status = HEALTHY
+    if stats.dead or stats.oldest_pending_seconds > BACKLOG_AGE_DEGRADED_SECONDS:
+        status = DEGRADED
+    return {
+        "status": status,
+        "outboxBacklog": stats.pending,
+        "oldestPendingSeconds": round(stats.oldest_pending_seconds, 3),
+        "deadLetters": stats.dead,
+    }
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def worst(statuses: list[str]) -> str:
+    if UNHEALTHY in statuses:
+        return UNHEALTHY
+    if DEGRADED in statuses:
+        return DEGRADED
+    return HEALTHY
+
+
+@dataclass
+class ModuleProbe:
+    """What one hosted module reports: its database, its migrations, its outbox."""
+
+    module: str
+    engine: AsyncEngine
+    session_maker: async_sessionmaker[AsyncSession]
+    outbox: Outbox | None
+    version_table: str
+    head: str | None
+    extra_checks: Mapping[str, CheckFn] = field(default_factory=dict)
+
+    async def check(self) -> dict[str, Any]:
+        checks: dict[str, Check] = {"database": await check_database(self.engine)}
+        if checks["database"]["status"] == HEALTHY:
+            checks["migrations"] = await check_migrations(self.engine, self.version_table, self.head)
+            if self.outbox is not None and checks["migrations"]["status"] == HEALTHY:
+                checks["outbox"] = await check_outbox(self.session_maker, self.outbox)
+        for name, run in self.extra_checks.items():
+            checks[name] = await run()
+        return {"status": worst([c["status"] for c in checks.values()]), "checks": checks}
+
+
+class HealthRegistry:
+    """All probes of this process; the app keeps one in its state."""
+
+    def __init__(self, version: str, transport: str = "inprocess", started_at: float | None = None) -> None:
+        self.version = version
+        self.transport = transport
+        self.started_at = started_at if started_at is not None else time.monotonic()
+        self.modules: dict[str, ModuleProbe] = {}
+        self.process_checks: dict[str, CheckFn] = {}
+
+    def uptime(self) -> float:
+        return round(time.monotonic() - self.started_at, 3)
+
+    async def module(self, name: str) -> dict[str, Any]:
+        return await self.modules[name].check()
+
+    async def everything(self) -> dict[str, Any]:
+        names = list(self.modules)
+        results = await asyncio.gather(*(self.modules[n].check() for n in names))
+        modules = dict(zip(names, results, strict=True))
+        process_checks = {name: await run() for name, run in self.process_checks.items()}
+        process_checks["eventBus"] = self._event_bus(modules)
+        module_states = [m["status"] for m in modules.values()]
+        if module_states and all(s == UNHEALTHY for s in module_states):
+            status = UNHEALTHY
+        elif any(s != HEALTHY for s in module_states) or any(
+            c["status"] != HEALTHY for c in process_checks.values()
+        ):
+            status = DEGRADED
+        else:
+            status = HEALTHY
+        return {
+            "status": status,
+            "version": self.version,
+            "uptime": self.uptime(),
+            "modules": modules,
+            "checks": process_checks,
+        }
+
+    def _event_bus(self, modules: dict[str, Any]) -> Check:
+        outboxes = [m["checks"]["outbox"] for m in modules.values() if "outbox" in m["checks"]]
+        return {
+            "status": worst([o["status"] for o in outboxes]),
+            "transport": self.transport,
+            "outboxBacklog": sum(o.get("outboxBacklog", 0) for o in outboxes),
+            "oldestPendingSeconds": max((o.get("oldestPendingSeconds", 0.0) for o in outboxes), default=0.0),
+            "deadLetters": sum(o.get("deadLetters", 0) for o in outboxes),
+        }
+
+    async def ready(self) -> tuple[bool, dict[str, Any]]:
+        """Ready when every hosted module's database answers and its migrations are at head."""
+        details: dict[str, Any] = {}
+        ok = True
+        for name, probe in self.modules.items():
+            database = await check_database(probe.engine)
+            migrations = (
+                await check_migrations(probe.engine, probe.version_table, probe.head)
+                if database["status"] == HEALTHY
+                else {"status": UNHEALTHY, "message": "database unreachable"}
+            )
+            ok = ok and database["status"] == HEALTHY and migrations["status"] == HEALTHY
+            details[name] = {"database": database, "migrations": migrations}
+        return ok, details

@@ -1,0 +1,1 @@
+"""HTTP mechanics shared by every module: envelopes, errors, validation messages, access declarations."""

@@ -1,0 +1,56 @@
+"""The per-route access declaration: every route is either public or names one permission.
+
+    @get("/carriers/{carrier_id:int}", opt=requires("carriers.read"))
+    @get("/carriers/health", opt=PUBLIC)
+
+The app-wide guard reads the declaration and asks the access policy that bootstrap installed; a route with no
+declaration cannot be mounted (bootstrap refuses to start).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+PERMISSION = "permission"
+PUBLIC_FLAG = "public"
+PUBLIC: dict[str, Any] = {PUBLIC_FLAG: True}
+
+
+def requires(permission: str) -> dict[str, Any]:
+    return {PERMISSION: permission}
+
+
+def access_of(handler: BaseRouteHandler) -> str | None:
+    """`"public"`, the permission name, or None when the route declares nothing."""
+    if handler.opt.get(PUBLIC_FLAG) is True:
+        return "public"
+    permission = handler.opt.get(PERMISSION)
+    return permission if isinstance(permission, str) and permission else None
+
+
+class AccessPolicy(Protocol):
+    async def authorize(self, connection: ASGIConnection[Any, Any, Any, Any], permission: str) -> None:
+        """Return when the caller holds `permission`; raise Unauthorized/Forbidden otherwise."""
+
+
+class AllowAllPolicy:
+    """Until the identity modules are hosted: every declared permission is granted."""
+
+    async def authorize(self, connection: ASGIConnection[Any, Any, Any, Any], permission: str) -> None:
+        return None
+
+
+ACCESS_POLICY_STATE_KEY = "access_policy"
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    decision = access_of(handler)
+    if decision == "public":
+        return
+    if decision is None:
+        raise RuntimeError(f"route {handler} declares no access rule")
+    policy: AccessPolicy = connection.app.state[ACCESS_POLICY_STATE_KEY]
+    await policy.authorize(connection, decision)

@@ -1,0 +1,84 @@
+"""The v1 success and error envelopes (api-v1 §1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request, Response
+from litestar.response.base import ASGIResponse
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+RAW_BODY = "raw_body"
+"""Route `opt` key: the handler's return value is sent as is (e.g. the JWKS document)."""
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def success_message(status_code: int, method: str) -> str:
+    if status_code == 201 or method == "POST":
+        return "Created successfully"
+    if method in {"PUT", "PATCH"}:
+        return "Updated successfully"
+    if method == "DELETE":
+        return "Deleted successfully"
+    return "Success"
+
+
+def reason_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def success_body(data: Any, status_code: int, method: str) -> dict[str, Any]:
+    return {
+        "data": data,
+        "message": success_message(status_code, method),
+        "statusCode": status_code,
+        "timestamp": utc_timestamp(),
+        "success": True,
+    }
+
+
+def request_path(request: Request[Any, Any, Any]) -> str:
+    query = request.scope.get("query_string", b"")
+    path = request.scope.get("path", "/")
+    return f"{path}?{query.decode('latin-1')}" if query else str(path)
+
+
+def error_body(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    message: str,
+    field_errors: dict[str, list[str]] | None = None,
+    data: Any = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": message,
+        "statusCode": status_code,
+        "error": reason_phrase(status_code),
+        "timestamp": utc_timestamp(),
+        "path": request_path(request),
+    }
+    if field_errors:
+        body["fieldErrors"] = field_errors
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+class EnvelopedResponse(Response[Any]):
+    """The app's response class: wraps what a handler returns in the success envelope."""
+
+    def to_asgi_response(self, app: Litestar | None, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        status = kwargs.get("status_code") or self.status_code or 200
+        if status != 204 and not request.route_handler.opt.get(RAW_BODY):
+            self.content = success_body(self.content, status, request.method)
+        return super().to_asgi_response(app, request, **kwargs)

@@ -1,0 +1,52 @@
+"""Wire types shared by request schemas: constraints plus the message a person sees when one is broken."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar.params import PathParameter
+
+EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+URL_PATTERN = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(:\d+)?([/?#][^\s]*)?$"
+PHONE_PATTERN = r"^(?=(?:\D*\d){10,15}\D*$)\+?[\d\s()-]+$"
+
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=EMAIL_PATTERN, extra={"message": "must be a valid email address"})
+]
+Url = Annotated[
+    str, msgspec.Meta(max_length=2048, pattern=URL_PATTERN, extra={"message": "must be a valid http(s) URL"})
+]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=25,
+        pattern=PHONE_PATTERN,
+        extra={"message": "must be a phone number: + and digits, spaces, dashes or parentheses, 10-15 digits"},
+    ),
+]
+CurrencyCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", extra={"message": "must be an ISO 4217 currency code (e.g. USD)"})
+]
+
+MAX_ID = 2_147_483_647
+"""Ids are 32-bit AUTO_INCREMENT integers; anything outside 1..MAX_ID cannot name a row."""
+
+ResourceId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="Numeric id (1-2147483647)")]
+
+
+class RequestBody(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """Base of every request body: camelCase on the wire, unknown fields rejected."""
+
+
+class ResponseBody(msgspec.Struct, kw_only=True, rename="camel"):
+    """Base of every response payload."""
+
+
+class CountOut(ResponseBody):
+    count: int
+
+
+def present(value: Any) -> bool:
+    """True when a PATCH field was sent (not UNSET)."""
+    return value is not msgspec.UNSET

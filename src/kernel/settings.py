@@ -1,0 +1,232 @@
+"""Settings from the environment (and an optional `.env`). A wrong value fails fast naming the setting.
+
+Module-specific settings are looked up by module name (`<MODULE>_DATABASE_URL`, `<MODULE>_SERVICE_URL`) so
+the kernel needs to know no module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "production")
+EVENT_TRANSPORTS = ("inprocess", "redis")
+DEFAULT_DEV_CORS_ORIGINS = ("http://localhost:3000",)
+# Passwords that appear in our own examples and compose files: fine on a laptop, refused in production.
+KNOWN_DEFAULT_PASSWORDS = frozenset({"", "freightdesk", "password", "root", "changeme", "secret", "admin"})
+
+_SCHEME_ALIASES = {
+    "mysql": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
+    "mariadb+asyncmy": "mysql+asyncmy",
+    "mysql+asyncmy": "mysql+asyncmy",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot run with. The message names the setting."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a minimal `.env`: `KEY=VALUE` lines, `#` comments, optional surrounding quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :]
+        key, sep, value = stripped.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def normalize_database_url(setting: str, url: str) -> str:
+    """Accept `mysql://`, `mariadb://` and `sqlite://` spellings; return the async driver URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _SCHEME_ALIASES:
+        raise SettingsError(
+            f"{setting}: unsupported database URL {redact_url(url)!r}; "
+            "use mysql+asyncmy://user:password@host:3306/db or sqlite+aiosqlite:///path/file.sqlite"
+        )
+    normalized = f"{_SCHEME_ALIASES[scheme.lower()]}://{rest}"
+    if normalized.startswith("mysql") and not urlsplit(normalized).path.strip("/"):
+        raise SettingsError(f"{setting}: the MySQL URL names no database")
+    return normalized
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _bool(setting: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{setting}: expected true or false, got {value!r}")
+
+
+def _positive_float(setting: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{setting}: expected a number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{setting}: must be greater than 0")
+    return number
+
+
+def _positive_int(setting: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{setting}: expected a whole number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{setting}: must be greater than 0")
+    return number
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process reads from its environment, parsed and checked once at start."""
+
+    env: str = "development"
+    modules: tuple[str, ...] | None = None
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    event_transport: str = "inprocess"
+    cors_origins: tuple[str, ...] = DEFAULT_DEV_CORS_ORIGINS
+    log_level: str = "INFO"
+    log_json: bool = True
+    auto_migrate: bool = True
+    relay_interval_seconds: float = 1.0
+    event_max_attempts: int = 8
+    db_pool_size: int = 10
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+        merged: dict[str, str] = {}
+        if env_file is not None:
+            merged.update(read_env_file(env_file))
+        merged.update(os.environ if environ is None else environ)
+        return cls.from_mapping(merged)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        env = values.get("FREIGHTDESK_ENV", "development").strip().lower()
+        if env not in ENVIRONMENTS:
+            raise SettingsError(f"FREIGHTDESK_ENV: expected one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        production = env == "production"
+
+        modules_raw = values.get("FREIGHTDESK_MODULES", "").strip()
+        modules = _csv(modules_raw.lower()) if modules_raw else None
+
+        transport = values.get("FREIGHTDESK_EVENT_TRANSPORT", "inprocess").strip().lower()
+        if transport not in EVENT_TRANSPORTS:
+            raise SettingsError(
+                f"FREIGHTDESK_EVENT_TRANSPORT: expected one of {', '.join(EVENT_TRANSPORTS)}, got {transport!r}"
+            )
+        redis_url = values.get("REDIS_URL", "").strip() or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(f"REDIS_URL: expected redis://host:port/db, got {redact_url(redis_url)!r}")
+        if transport == "redis" and redis_url is None:
+            raise SettingsError("FREIGHTDESK_EVENT_TRANSPORT: 'redis' needs REDIS_URL to be set")
+
+        if "FREIGHTDESK_CORS_ORIGINS" in values:
+            cors = _csv(values["FREIGHTDESK_CORS_ORIGINS"])
+        else:
+            cors = () if production else DEFAULT_DEV_CORS_ORIGINS
+        for origin in cors:
+            if origin != "*" and urlsplit(origin).scheme not in {"http", "https"}:
+                raise SettingsError(f"FREIGHTDESK_CORS_ORIGINS: {origin!r} is not an http(s) origin")
+
+        log_level = values.get("FREIGHTDESK_LOG_LEVEL", "INFO").strip().upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+        log_format = values.get("FREIGHTDESK_LOG_FORMAT", "json").strip().lower()
+        if log_format not in {"json", "console"}:
+            raise SettingsError(f"FREIGHTDESK_LOG_FORMAT: expected json or console, got {log_format!r}")
+
+        settings = cls(
+            env=env,
+            modules=modules,
+            data_dir=Path(values.get("FREIGHTDESK_DATA_DIR", "").strip() or "var"),
+            redis_url=redis_url,
+            event_transport=transport,
+            cors_origins=cors,
+            log_level=log_level,
+            log_json=log_format == "json",
+            auto_migrate=_bool(
+                "FREIGHTDESK_AUTO_MIGRATE", values.get("FREIGHTDESK_AUTO_MIGRATE", "false" if production else "true")
+            ),
+            relay_interval_seconds=_positive_float(
+                "FREIGHTDESK_RELAY_INTERVAL", values.get("FREIGHTDESK_RELAY_INTERVAL", "1.0")
+            ),
+            event_max_attempts=_positive_int(
+                "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
+            ),
+            db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
+            environ=dict(values),
+        )
+        return settings
+
+    def value(self, name: str) -> str | None:
+        raw = self.environ.get(name, "").strip()
+        return raw or None
+
+    def database_url(self, module: str, default_file: str) -> str:
+        """`<MODULE>_DATABASE_URL`, else a SQLite file in the data dir."""
+        setting = f"{module.upper()}_DATABASE_URL"
+        raw = self.value(setting)
+        if raw is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / default_file).as_posix()}"
+        return normalize_database_url(setting, raw)
+
+    def service_url(self, module: str) -> str | None:
+        """`<MODULE>_SERVICE_URL`: where a module hosted by another process answers (split mode)."""
+        setting = f"{module.upper()}_SERVICE_URL"
+        raw = self.value(setting)
+        if raw is not None and urlsplit(raw).scheme not in {"http", "https"}:
+            raise SettingsError(f"{setting}: expected an http(s) URL, got {raw!r}")
+        return raw
+
+    def production_problems(self, database_urls: Mapping[str, str]) -> list[str]:
+        """Insecure defaults that production mode refuses. Empty outside production."""
+        if not self.production:
+            return []
+        problems: list[str] = []
+        if "*" in self.cors_origins:
+            problems.append("FREIGHTDESK_CORS_ORIGINS: '*' is not allowed in production")
+        for setting, url in database_urls.items():
+            parts = urlsplit(url)
+            if url.startswith("mysql") and (parts.password or "") in KNOWN_DEFAULT_PASSWORDS:
+                problems.append(f"{setting}: the database password is empty or a documented default")
+        return problems
