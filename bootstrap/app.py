@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
+from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
 from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, AllowAllPolicy, access_guard, access_of
@@ -45,6 +48,33 @@ def check_access_declarations(app: Litestar) -> None:
         raise UndeclaredAccess("routes without an access declaration: " + ", ".join(undeclared))
 
 
+class EventRelayPlugin(InitPluginProtocol):
+    """Runs the transport and the outbox relays while the app runs.
+
+    Registered after the SQLAlchemy plugin, so its lifespan starts after the engines exist and stops the
+    relays before the engines are disposed.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await self.runtime.transport.start()
+        for relay in self.runtime.relays:
+            relay.start()
+        try:
+            yield
+        finally:
+            for relay in self.runtime.relays:
+                await relay.stop()
+            await self.runtime.transport.stop()
+
+
 def create_app(settings: Settings | None = None, modules: Sequence[str] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_json)
@@ -59,16 +89,6 @@ def _app_for(runtime: Runtime) -> Litestar:
         route_handlers=[*PROCESS_HEALTH_ROUTES, *(h for m in runtime.modules for h in m.descriptor.route_handlers)],
     )
 
-    async def start_relays() -> None:
-        await runtime.transport.start()
-        for relay in runtime.relays:
-            relay.start()
-
-    async def stop_relays() -> None:
-        for relay in runtime.relays:
-            await relay.stop()
-        await runtime.transport.stop()
-
     dependencies: dict[str, Any] = {}
     for hosted in runtime.modules:
         dependencies.update(hosted.descriptor.dependencies)
@@ -76,7 +96,7 @@ def _app_for(runtime: Runtime) -> Litestar:
     metrics_config = prometheus_config()
     app = Litestar(
         route_handlers=[api, metrics],
-        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules])],
+        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), EventRelayPlugin(runtime)],
         dependencies=dependencies,
         guards=[access_guard],
         middleware=[correlation_middleware_factory, metrics_config.middleware],
@@ -93,8 +113,6 @@ def _app_for(runtime: Runtime) -> Litestar:
             openapi_router=Router(path="/api/docs", route_handlers=[], opt={**PUBLIC, RAW_BODY: True}),
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        on_startup=[start_relays],
-        on_shutdown=[stop_relays],
         state=State(
             {
                 HEALTH_STATE_KEY: runtime.health,

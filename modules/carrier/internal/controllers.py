@@ -18,7 +18,7 @@ from modules.carrier.internal.models import Carrier
 from modules.carrier.internal.schemas import CarrierCreate, CarrierOut, CarrierPage, CarrierUpdate
 from modules.carrier.internal.service import SORTABLE, CarrierService, metadata_for_wire
 
-IsActiveFilter = Annotated[str | None, QueryParameter(query="isActive", description="true or false")]
+IsActiveFilter = Annotated[str | None, QueryParameter(name="isActive", description="true or false")]
 CarrierName = Annotated[str, PathParameter(min_length=1, max_length=100)]
 
 

@@ -14,8 +14,8 @@ async def provide_list_query(
     page: Annotated[str | None, QueryParameter(description="Page number, 1 or more (default 1)")] = None,
     limit: Annotated[str | None, QueryParameter(description="Page size, 1-100 (default 10)")] = None,
     search: Annotated[str | None, QueryParameter(description="Case-insensitive substring search")] = None,
-    sort_by: Annotated[str | None, QueryParameter(query="sortBy", description="Field to sort by")] = None,
-    sort_order: Annotated[str | None, QueryParameter(query="sortOrder", description="ASC or DESC")] = None,
+    sort_by: Annotated[str | None, QueryParameter(name="sortBy", description="Field to sort by")] = None,
+    sort_order: Annotated[str | None, QueryParameter(name="sortOrder", description="ASC or DESC")] = None,
 ) -> dict[str, str | None]:
     """Raw values; `kernel.listing.parse_list_params` checks them against the resource's whitelist."""
     return {"page": page, "limit": limit, "search": search, "sortBy": sort_by, "sortOrder": sort_order}

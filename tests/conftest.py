@@ -1,0 +1,190 @@
+"""Test fixtures: every database test runs on SQLite and, when FREIGHTDESK_TEST_MYSQL_URL is set, on MariaDB.
+
+With CI=true the MySQL and Redis suites are required: a missing URL or an unreachable server fails the run
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bootstrap.app import create_app
+from bootstrap.catalog import available_modules, load_descriptor
+from bootstrap.migrate import upgrade
+from bootstrap.runtime import module_database
+from kernel.settings import Settings
+
+MYSQL_URL = os.environ.get("FREIGHTDESK_TEST_MYSQL_URL", "").rstrip("/")
+REDIS_URL = os.environ.get("FREIGHTDESK_TEST_REDIS_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "mysql"]
+
+
+def require_service(name: str, configured: bool) -> None:
+    """Skip locally when a server is not configured; fail in CI, where the suites are required."""
+    if configured:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required when CI=true but its test URL is not set")
+    pytest.skip(f"{name} not configured (set FREIGHTDESK_TEST_{name.upper()}_URL)")
+
+
+def mysql_database_url(database: str) -> str:
+    return f"{MYSQL_URL}/{database}"
+
+
+async def _recreate_mysql_databases(names: list[str]) -> None:
+    engine = create_async_engine(f"{MYSQL_URL}/", poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            for name in names:
+                await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+                await connection.execute(
+                    text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                )
+    finally:
+        await engine.dispose()
+
+
+def base_environment(backend: str, data_dir: Path) -> dict[str, str]:
+    """Settings for one backend: SQLite files in `data_dir`, or one MariaDB database per module."""
+    values = {
+        "FREIGHTDESK_DATA_DIR": str(data_dir),
+        "FREIGHTDESK_LOG_LEVEL": "WARNING",
+        "FREIGHTDESK_RELAY_INTERVAL": "0.05",
+    }
+    if backend == "mysql":
+        for name in available_modules():
+            database = load_descriptor(name).database.default_file.removesuffix(".sqlite")
+            values[f"{name.upper()}_DATABASE_URL"] = mysql_database_url(f"fdtest_{database}")
+    return values
+
+
+class MigratedBackend:
+    """A backend with every module migrated once per test session; each test gets clean tables."""
+
+    def __init__(self, backend: str, template_dir: Path) -> None:
+        self.backend = backend
+        self.template_dir = template_dir
+        self.environment = base_environment(backend, template_dir)
+        settings = Settings.from_mapping(self.environment)
+        if backend == "mysql":
+            databases = sorted(
+                {url.rsplit("/", 1)[1] for key, url in self.environment.items() if key.endswith("_DATABASE_URL")}
+            )
+            asyncio.run(_recreate_mysql_databases(databases))
+        upgrade([module_database(settings, load_descriptor(name)) for name in available_modules()])
+
+    def fresh_environment(self, data_dir: Path) -> dict[str, str]:
+        if self.backend == "sqlite":
+            shutil.copytree(self.template_dir, data_dir, dirs_exist_ok=True)
+            return base_environment("sqlite", data_dir)
+        asyncio.run(self._truncate())
+        return {**self.environment, "FREIGHTDESK_DATA_DIR": str(data_dir)}
+
+    async def _truncate(self) -> None:
+        settings = Settings.from_mapping(self.environment)
+        for name in available_modules():
+            descriptor = load_descriptor(name)
+            engine = create_async_engine(module_database(settings, descriptor).url, poolclass=NullPool)
+            try:
+                async with engine.begin() as connection:
+                    await connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+                    for table in descriptor.database.metadata.sorted_tables:
+                        await connection.execute(text(f"TRUNCATE TABLE `{table.name}`"))
+                    await connection.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+            finally:
+                await engine.dispose()
+
+
+_backends: dict[str, MigratedBackend] = {}
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], MigratedBackend]:
+    def get(backend: str) -> MigratedBackend:
+        if backend == "mysql":
+            require_service("mysql", bool(MYSQL_URL))
+        if backend not in _backends:
+            _backends[backend] = MigratedBackend(backend, tmp_path_factory.mktemp(f"template-{backend}"))
+        return _backends[backend]
+
+    return get
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def environment(
+    backend: str, migrated: Callable[[str], MigratedBackend], tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """Settings values for a clean, migrated database on the test's backend."""
+    yield migrated(backend).fresh_environment(tmp_path / "data")
+
+
+@pytest.fixture
+def settings(environment: dict[str, str]) -> Settings:
+    return Settings.from_mapping(environment)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in this event loop, with the app's lifespan (relays) running."""
+    async with running(app), http_client(app) as test_client:
+        yield test_client
+
+
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """The app's lifespan held open by one task (its task group must be entered and left by the same task)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise its error
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+def http_client(app: Litestar) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+
+
+def data_of(response: Any) -> Any:
+    """The `data` of a success envelope, after checking the envelope itself."""
+    body = response.json()
+    assert body["success"] is True, body
+    assert body["statusCode"] == response.status_code
+    return body["data"]
