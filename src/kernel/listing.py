@@ -47,11 +47,11 @@ def parse_int(errors: FieldErrors, name: str, raw: str | None, default: int, low
         return default
     text = raw.strip()
     if not text.lstrip("-").isdigit():
-        errors.add(name, f"{name} must be a whole number")
+        errors.add(name, "must be a whole number")
         return default
     value = int(text)
     if not low <= value <= high:
-        errors.add(name, f"{name} must be between {low} and {high}")
+        errors.add(name, f"must be between {low} and {high}")
         return default
     return value
 
@@ -65,7 +65,7 @@ def parse_bool(errors: FieldErrors, name: str, raw: str | None) -> bool | None:
         return True
     if lowered in {"false", "0"}:
         return False
-    errors.add(name, f"{name} must be true or false")
+    errors.add(name, "must be true or false")
     return None
 
 
@@ -84,15 +84,15 @@ def parse_list_params(
     if search is not None:
         search = search.strip() or None
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
-            own_errors.add("search", f"search must be at most {MAX_SEARCH_LENGTH} characters")
+            own_errors.add("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
 
     sort_by = query.get("sortBy") or "createdAt"
     if sort_by not in sortable:
-        own_errors.add("sortBy", f"sortBy must be one of: {', '.join(sorted(sortable))}")
+        own_errors.add("sortBy", f"must be one of: {', '.join(sorted(sortable))}")
 
     order = (query.get("sortOrder") or "DESC").strip().upper()
     if order not in {"ASC", "DESC"}:
-        own_errors.add("sortOrder", "sortOrder must be ASC or DESC")
+        own_errors.add("sortOrder", "must be ASC or DESC")
 
     own_errors.raise_if_any()
     return ListParams(page=page, limit=limit, search=search, sort_by=sort_by, descending=order != "ASC")

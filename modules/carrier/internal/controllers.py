@@ -94,28 +94,28 @@ class CarrierController(Controller):
     async def carrier_by_name(self, carrier_service: NamedDependency[CarrierService], name: CarrierName) -> CarrierOut:
         return to_wire(await carrier_service.get_by_name(name))
 
-    @get("/{carrier_id:int}", opt=requires("carriers.read"), summary="One carrier")
-    async def get_carrier(self, carrier_service: NamedDependency[CarrierService], carrier_id: ResourceId) -> CarrierOut:
-        return to_wire(await carrier_service.get(carrier_id))
+    @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier")
+    async def get_carrier(self, carrier_service: NamedDependency[CarrierService], id: ResourceId) -> CarrierOut:
+        return to_wire(await carrier_service.get(id))
 
-    @patch("/{carrier_id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")
+    @patch("/{id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")
     async def update_carrier(
         self,
         carrier_service: NamedDependency[CarrierService],
-        carrier_id: ResourceId,
+        id: ResourceId,
         data: JSONBody[CarrierUpdate],
     ) -> CarrierOut:
-        return to_wire(await carrier_service.update(carrier_id, data))
+        return to_wire(await carrier_service.update(id, data))
 
-    @put("/{carrier_id:int}", opt=requires("carriers.update"), summary="Alias of PATCH (the old clients use both)")
+    @put("/{id:int}", opt=requires("carriers.update"), summary="Alias of PATCH (the old clients use both)")
     async def replace_carrier(
         self,
         carrier_service: NamedDependency[CarrierService],
-        carrier_id: ResourceId,
+        id: ResourceId,
         data: JSONBody[CarrierUpdate],
     ) -> CarrierOut:
-        return to_wire(await carrier_service.update(carrier_id, data))
+        return to_wire(await carrier_service.update(id, data))
 
-    @delete("/{carrier_id:int}", opt=requires("carriers.delete"), summary="Delete a carrier", status_code=204)
-    async def delete_carrier(self, carrier_service: NamedDependency[CarrierService], carrier_id: ResourceId) -> None:
-        await carrier_service.delete(carrier_id)
+    @delete("/{id:int}", opt=requires("carriers.delete"), summary="Delete a carrier", status_code=204)
+    async def delete_carrier(self, carrier_service: NamedDependency[CarrierService], id: ResourceId) -> None:
+        await carrier_service.delete(id)

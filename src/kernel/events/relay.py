@@ -71,6 +71,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.backoff_base = backoff_base
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def relay_pending(self) -> int:
         """Deliver what is due now; returns how many rows were handled (published, retried or dead)."""
@@ -85,7 +86,7 @@ class OutboxRelay:
                 else:
                     await self._mark_published(row_id)
             handled += len(claimed)
-            if len(claimed) < self.batch_size:
+            if len(claimed) < self.batch_size or self._stopping.is_set():
                 return handled
 
     async def _claim(self) -> list[tuple[int, object]]:
@@ -135,11 +136,9 @@ class OutboxRelay:
     async def run_forever(self) -> None:
         wake = self.outbox.waiter()
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     await self.relay_pending()
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.warning("outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True)
                 with contextlib.suppress(TimeoutError):
@@ -150,14 +149,22 @@ class OutboxRelay:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self.run_forever(), name=f"outbox-relay-{self.outbox.module}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let the current pass finish (cancelling a driver mid-query can wedge its connection), then stop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        self.outbox.notify()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
 
 async def replay_dead_letters(

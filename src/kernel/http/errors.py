@@ -66,6 +66,8 @@ def _body_field_errors(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
     data_field = request.route_handler.parsed_data_field
     body = ScopeState.from_scope(request.scope).body
     if data_field is not None and isinstance(body, bytes):
+        if not body.strip():
+            return {"body": ["is required"]}
         try:
             raw = msgspec.json.decode(body)
         except msgspec.DecodeError:

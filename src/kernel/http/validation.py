@@ -71,6 +71,27 @@ def _strip_annotated(tp: Any) -> tuple[Any, list[msgspec.Meta]]:
     return tp, metas
 
 
+def _metas_anywhere(tp: Any) -> list[msgspec.Meta]:
+    """Meta constraints on the type itself or on any member of its union (e.g. `Email | None`)."""
+    inner, metas = _strip_annotated(tp)
+    if get_origin(inner) in (Union, types.UnionType):
+        for member in get_args(inner):
+            metas.extend(_strip_annotated(member)[1])
+    return metas
+
+
+_LOCATION = re.compile(r" - at `\$(?P<where>[^`]*)`$")
+
+
+def _located(path: str, message: str) -> str:
+    """`$[0]` / `$.city` at the end of a msgspec message, appended to the field path."""
+    match = _LOCATION.search(message)
+    if not match or not match["where"]:
+        return path
+    where = re.sub(r"\[(\d+)\]", r".\1", match["where"]).lstrip(".")
+    return f"{path}.{where}" if path else where
+
+
 def _pattern_message(metas: list[msgspec.Meta]) -> str | None:
     for meta in metas:
         if meta.extra and isinstance(meta.extra.get("message"), str):
@@ -135,11 +156,11 @@ def _walk(value: Any, schema: Any, path: str, errors: dict[str, list[str]]) -> N
         for index, item in enumerate(value):
             _walk(item, item_struct, f"{path}.{index}" if path else str(index), errors)
         return
-    _, metas = _strip_annotated(schema)
     try:
         msgspec.convert(value, schema)
     except msgspec.ValidationError as exc:
-        _add(errors, path, humanize(str(exc), _pattern_message(metas)))
+        message = str(exc)
+        _add(errors, _located(path, message), humanize(message, _pattern_message(_metas_anywhere(schema))))
 
 
 def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str, errors: dict[str, list[str]]) -> None:

@@ -1,0 +1,31 @@
+"""Reading what the app wrote, straight from a module's own database (for assertions only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from sqlalchemy import func, select
+
+from bootstrap.app import RUNTIME_STATE_KEY
+from bootstrap.runtime import Runtime
+
+
+def runtime_of(app: Litestar) -> Runtime:
+    runtime: Runtime = app.state[RUNTIME_STATE_KEY]
+    return runtime
+
+
+async def outbox_rows(app: Litestar, module: str) -> list[Any]:
+    hosted = runtime_of(app).module(module)
+    outbox = hosted.descriptor.database.outbox
+    assert outbox is not None
+    async with hosted.session_maker() as session:
+        return list((await session.scalars(select(outbox.record).order_by(outbox.record.id))).all())
+
+
+async def count_rows(app: Litestar, module: str, table: str) -> int:
+    hosted = runtime_of(app).module(module)
+    table_ = hosted.descriptor.database.metadata.tables[table]
+    async with hosted.session_maker() as session:
+        return int(await session.scalar(select(func.count()).select_from(table_)) or 0)
