@@ -48,8 +48,8 @@ def check_access_declarations(app: Litestar) -> None:
         raise UndeclaredAccess("routes without an access declaration: " + ", ".join(undeclared))
 
 
-class EventRelayPlugin(InitPluginProtocol):
-    """Runs the transport and the outbox relays while the app runs.
+class RuntimePlugin(InitPluginProtocol):
+    """Runs the transport and the outbox relays while the app runs, and closes the Redis client after.
 
     Registered after the SQLAlchemy plugin, so its lifespan starts after the engines exist and stops the
     relays before the engines are disposed.
@@ -73,6 +73,7 @@ class EventRelayPlugin(InitPluginProtocol):
             for relay in self.runtime.relays:
                 await relay.stop()
             await self.runtime.transport.stop()
+            await self.runtime.close_redis()
 
 
 def create_app(settings: Settings | None = None, modules: Sequence[str] | None = None) -> Litestar:
@@ -96,7 +97,7 @@ def _app_for(runtime: Runtime) -> Litestar:
     metrics_config = prometheus_config()
     app = Litestar(
         route_handlers=[api, metrics],
-        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), EventRelayPlugin(runtime)],
+        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), RuntimePlugin(runtime)],
         dependencies=dependencies,
         guards=[access_guard],
         middleware=[correlation_middleware_factory, metrics_config.middleware],

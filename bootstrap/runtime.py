@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bootstrap.catalog import select_modules
@@ -17,7 +18,7 @@ from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase, configure_engine, new_session_maker
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
-from kernel.health import HealthRegistry, ModuleProbe
+from kernel.health import HealthRegistry, ModuleProbe, redis_check
 from kernel.modules import Interfaces, ModuleContext, ModuleDescriptor
 from kernel.settings import Settings, SettingsError
 
@@ -56,7 +57,8 @@ class Runtime:
     interfaces: Interfaces
     transport: EventTransport
     relays: list[OutboxRelay] = field(default_factory=list)
-    health: HealthRegistry | None = None
+    health: HealthRegistry = field(default_factory=lambda: HealthRegistry(version=app_version()))
+    redis: Redis | None = None
 
     @property
     def names(self) -> list[str]:
@@ -76,6 +78,11 @@ class Runtime:
     async def dispose(self) -> None:
         for hosted in self.modules:
             await hosted.engine.dispose()
+        await self.close_redis()
+
+    async def close_redis(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def build_transport(settings: Settings) -> EventTransport:
@@ -126,6 +133,9 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
             )
 
     health = HealthRegistry(version=app_version(), transport=transport.name)
+    if settings.redis_url is not None:
+        runtime.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        health.process_checks["redis"] = redis_check(runtime.redis)
     for module in hosted:
         health.modules[module.descriptor.name] = ModuleProbe(
             module=module.descriptor.name,

@@ -6,6 +6,11 @@ instead of skipping it.
 
 from __future__ import annotations
 
+import warnings
+
+# advanced-alchemy still decorates its mixins with a decorator SQLAlchemy 2.1 deprecates; not ours to fix.
+warnings.filterwarnings("ignore", message="The declarative_mixin decorator", category=DeprecationWarning)
+
 import asyncio
 import os
 import shutil

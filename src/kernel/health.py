@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -72,6 +73,21 @@ async def check_outbox(session_maker: async_sessionmaker[AsyncSession], outbox: 
         "oldestPendingSeconds": round(stats.oldest_pending_seconds, 3),
         "deadLetters": stats.dead,
     }
+
+
+def redis_check(client: Redis) -> CheckFn:
+    """Redis round trip. A failing Redis degrades the process; it never makes it unhealthy."""
+
+    async def check() -> Check:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                await client.ping()
+        except Exception as exc:
+            return {"status": DEGRADED, "latencyMs": _ms(started), "message": _failure(exc)}
+        return {"status": HEALTHY, "latencyMs": _ms(started)}
+
+    return check
 
 
 def _ms(started: float) -> float:

@@ -34,7 +34,9 @@ class Subscription:
 
     @property
     def handler_name(self) -> str:
-        return f"{self.handler.__module__}.{self.handler.__qualname__}"[-150:]
+        handler = self.handler
+        qualname = getattr(handler, "__qualname__", type(handler).__qualname__)
+        return f"{handler.__module__}.{qualname}"[-150:]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,241 @@
+"""Outbox, relay, inbox, retries and dead letters on a real database (SQLite and MariaDB).
+
+A small consumer module defined here ("probe") owns a notes table and an inbox; its handler writes a note per
+event, so "exactly once" is visible as a row count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import String, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.contracts.events import IntegrationEvent
+from kernel.db.base import IntPrimaryKey, module_base
+from kernel.db.config import configure_engine
+from kernel.events.envelope import EventEnvelope
+from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox
+from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, replay_dead_letters
+from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
+from tests.conftest import MYSQL_URL, _recreate_mysql_databases, mysql_database_url, require_service
+
+ProbeBase = module_base("probe")
+
+
+class Note(IntPrimaryKey, ProbeBase):
+    __tablename__ = "probe_notes"
+    text: Mapped[str] = mapped_column(String(100))
+
+
+probe_outbox = Outbox.for_base(ProbeBase)
+
+
+class ProbeHappened(IntegrationEvent, frozen=True, kw_only=True):
+    event_type: ClassVar[str] = "probe.happened"
+    event_version: ClassVar[int] = 1
+    label: str
+
+
+@dataclass
+class Flaky:
+    """A handler that fails its first `failures` calls."""
+
+    failures: int = 0
+    calls: int = 0
+
+    async def __call__(self, session: AsyncSession, event: ProbeHappened, envelope: EventEnvelope) -> None:
+        self.calls += 1
+        session.add(Note(text=event.label))
+        await session.flush()
+        if self.calls <= self.failures:
+            raise RuntimeError("temporary failure")
+
+
+@pytest.fixture
+async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if backend == "mysql":
+        require_service("mysql", bool(MYSQL_URL))
+        await _recreate_mysql_databases(["fdtest_kernel_events"])
+        url = mysql_database_url("fdtest_kernel_events")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'probe.sqlite'}"
+    engine_ = create_async_engine(url)
+    configure_engine(engine_)
+    async with engine_.begin() as connection:
+        await connection.run_sync(ProbeBase.metadata.create_all)
+    yield engine_
+    await engine_.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def wire(
+    sessions: async_sessionmaker[AsyncSession], handler: Flaky, max_attempts: int = 3
+) -> tuple[InProcessTransport, OutboxRelay]:
+    transport = InProcessTransport()
+    subscription = Subscription(event=ProbeHappened, handler=handler)
+    transport.subscribe(BoundSubscription("probe", subscription, sessions, probe_outbox))
+    relay = OutboxRelay(probe_outbox, sessions, transport, max_attempts=max_attempts, backoff_base=0.0)
+    return transport, relay
+
+
+async def publish(sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True) -> EventEnvelope:
+    async with sessions() as session:
+        envelope = probe_outbox.publish(session, ProbeHappened(label=label))
+        if commit:
+            await session.commit()
+        else:
+            await session.rollback()
+    return envelope
+
+
+async def statuses(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as session:
+        return list(await session.scalars(select(probe_outbox.record.status).order_by(probe_outbox.record.id)))
+
+
+async def notes(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Note)) or 0)
+
+
+async def test_outbox_row_is_written_only_when_the_transaction_commits(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await publish(sessions, "kept")
+    await publish(sessions, "rolled back", commit=False)
+    assert await statuses(sessions) == [PENDING]
+
+
+async def test_relay_delivers_and_marks_published(sessions: async_sessionmaker[AsyncSession]) -> None:
+    handler = Flaky()
+    _, relay = wire(sessions, handler)
+    envelope = await publish(sessions, "one")
+    assert await relay.relay_pending() == 1
+    assert await statuses(sessions) == [PUBLISHED]
+    assert handler.calls == 1
+    assert await notes(sessions) == 1
+    assert envelope.producer == "probe"
+    assert envelope.type == "probe.happened"
+    assert envelope.id[14] == "7"  # UUIDv7
+
+
+async def test_redelivery_of_the_same_event_has_no_second_effect(sessions: async_sessionmaker[AsyncSession]) -> None:
+    handler = Flaky()
+    transport, relay = wire(sessions, handler)
+    envelope = await publish(sessions, "twice")
+    await relay.relay_pending()
+    await transport.publish(envelope)  # at-least-once: the same event arrives again
+    assert handler.calls == 1
+    assert await notes(sessions) == 1
+
+
+async def test_failed_handler_is_retried_with_its_effects_rolled_back(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    handler = Flaky(failures=1)
+    _, relay = wire(sessions, handler)
+    await publish(sessions, "retry me")
+    await relay.relay_pending()
+    assert await statuses(sessions) == [PENDING]
+    assert await notes(sessions) == 0  # the failed attempt left nothing behind
+    await relay.relay_pending()
+    assert await statuses(sessions) == [PUBLISHED]
+    assert await notes(sessions) == 1
+
+
+async def test_retries_wait_for_the_backoff(sessions: async_sessionmaker[AsyncSession]) -> None:
+    handler = Flaky(failures=1)
+    transport = InProcessTransport()
+    transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox))
+    relay = OutboxRelay(probe_outbox, sessions, transport, backoff_base=60.0)
+    await publish(sessions, "later")
+    await relay.relay_pending()
+    assert await relay.relay_pending() == 0  # not due yet
+    assert handler.calls == 1
+    assert [backoff_seconds(n) for n in (1, 2, 3, 20)] == [1.0, 2.0, 4.0, 300.0]
+
+
+async def test_poison_event_goes_to_dead_letter_and_can_be_replayed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    handler = Flaky(failures=3)
+    _, relay = wire(sessions, handler, max_attempts=3)
+    await publish(sessions, "poison")
+    for _ in range(3):
+        await relay.relay_pending()
+    assert await statuses(sessions) == [DEAD]
+    async with sessions() as session:
+        stats = await outbox_stats(session, probe_outbox)
+        row = await session.scalar(select(probe_outbox.record))
+    assert stats.dead == 1
+    assert stats.pending == 0
+    assert row is not None
+    assert "temporary failure" in (row.last_error or "")
+
+    assert await replay_dead_letters(sessions, probe_outbox) == 1
+    await relay.relay_pending()
+    assert await statuses(sessions) == [PUBLISHED]
+    assert await notes(sessions) == 1
+
+
+async def test_running_relay_is_woken_by_the_commit(sessions: async_sessionmaker[AsyncSession]) -> None:
+    handler = Flaky()
+    _, relay = wire(sessions, handler)
+    relay.interval = 30.0  # only the commit signal can make this fast
+    relay.start()
+    try:
+        await asyncio.sleep(0.05)
+        await publish(sessions, "wake up")
+        for _ in range(100):
+            if await statuses(sessions) == [PUBLISHED]:
+                break
+            await asyncio.sleep(0.02)
+        assert await statuses(sessions) == [PUBLISHED]
+    finally:
+        await relay.stop()
+
+
+async def test_expired_lease_is_claimed_again(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A relay that died after claiming leaves a lease; once it runs out, another relay delivers the row."""
+    handler = Flaky()
+    _, relay = wire(sessions, handler)
+    await publish(sessions, "orphan")
+    claimed = await relay._claim()
+    assert len(claimed) == 1
+    assert await relay._claim() == []  # leased: not visible to a second relay
+    async with sessions() as session, session.begin():
+        await session.execute(update(probe_outbox.record).values(available_at=func.now()))
+    await relay.relay_pending()
+    assert handler.calls == 1
+
+
+def test_event_from_another_module_cannot_be_published_through_this_outbox() -> None:
+    class ElsewhereHappened(IntegrationEvent, frozen=True, kw_only=True):
+        event_type: ClassVar[str] = "elsewhere.happened"
+        event_version: ClassVar[int] = 1
+
+    with pytest.raises(ValueError, match="cannot publish"):
+        probe_outbox.publish(AsyncSession(), ElsewhereHappened())
+
+
+def test_events_must_declare_type_and_version() -> None:
+    with pytest.raises(TypeError):
+
+        class Nameless(IntegrationEvent, frozen=True, kw_only=True):  # pragma: no cover - must fail
+            event_version: ClassVar[int] = 1
+
+    with pytest.raises(TypeError):
+
+        class Unversioned(IntegrationEvent, frozen=True, kw_only=True):  # pragma: no cover - must fail
+            event_type: ClassVar[str] = "probe.unversioned"
