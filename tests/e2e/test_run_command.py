@@ -1,0 +1,82 @@
+"""Black-box: `freightdesk run` on the embedded default, as a newcomer starts it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bootstrap.catalog import available_modules, load_descriptor
+
+START_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = free_port()
+    data_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "REDIS_URL"}
+    env.update({"FREIGHTDESK_DATA_DIR": str(data_dir), "FREIGHTDESK_LOG_LEVEL": "WARNING"})
+    freightdesk = Path(sys.executable).with_name("freightdesk")
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(freightdesk), "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", data_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+        assert "Traceback" not in output, output
+
+
+def wait_healthy(base_url: str) -> httpx.Response:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/api/v1/health", timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"not healthy within {START_TIMEOUT_SECONDS}s")
+
+
+def test_run_starts_migrates_and_seeds_on_the_embedded_default(server: tuple[str, Path]) -> None:
+    base_url, data_dir = server
+    health = wait_healthy(base_url).json()["data"]
+    assert health["status"] == "healthy"
+    assert set(health["modules"]) == set(available_modules())
+    assert all(m["checks"]["database"]["status"] == "healthy" for m in health["modules"].values())
+
+    expected_files = {load_descriptor(name).database.default_file for name in available_modules()}
+    assert expected_files <= {p.name for p in data_dir.iterdir()}
+
+    carriers = httpx.get(f"{base_url}/api/v1/carriers", params={"limit": 100}).json()["data"]
+    assert carriers["total"] == 25  # demo carriers on first start
+    assert httpx.get(f"{base_url}/api/v1/health/ready").status_code == 200
+    assert httpx.get(f"{base_url}/api/docs/openapi.json").status_code == 200
+    metrics = httpx.get(f"{base_url}/metrics")
+    assert metrics.status_code == 200
+    assert "freightdesk_outbox_backlog" in metrics.text

@@ -1,0 +1,60 @@
+"""Envelope, correlation IDs, CORS, docs and metrics — as a client sees them."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+async def test_success_envelope_shape(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/v1/carriers/count")).json()
+    assert set(body) == {"data", "message", "statusCode", "timestamp", "success"}
+    assert body["message"] == "Success"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", body["timestamp"])
+
+
+async def test_correlation_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    echoed = await client.get("/api/v1/health/live", headers={"X-Correlation-ID": "abc-123"})
+    assert echoed.headers["x-correlation-id"] == "abc-123"
+    generated = await client.get("/api/v1/health/live")
+    assert UUID.match(generated.headers["x-correlation-id"])
+    too_long = await client.get("/api/v1/health/live", headers={"X-Correlation-ID": "x" * 129})
+    assert UUID.match(too_long.headers["x-correlation-id"])
+    error = await client.get("/api/v1/carriers/999", headers={"X-Correlation-ID": "err-1"})
+    assert error.headers["x-correlation-id"] == "err-1"
+
+
+async def test_cors_allows_the_configured_origin_only(client: httpx.AsyncClient) -> None:
+    allowed = await client.options(
+        "/api/v1/carriers",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+    )
+    assert allowed.headers.get("access-control-allow-origin") == "http://localhost:3000"
+    denied = await client.get("/api/v1/carriers/count", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_openapi_docs_at_the_old_path(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/docs/openapi.json")).json()
+    assert "/api/v1/carriers" in schema["paths"]
+    assert "/api/v1/carriers/{id}" in schema["paths"]
+    assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/api/v1/carriers/12345")
+    text = (await client.get("/metrics")).text
+    assert 'path="/api/v1/carriers/{id' in text
+    assert "freightdesk_outbox_backlog" in text
+    assert "/api/v1/carriers/12345" not in text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/carriers/1", "/api/v1/nothing"])
+async def test_no_stack_traces_in_errors(client: httpx.AsyncClient, path: str) -> None:
+    body = (await client.get(path)).text
+    assert "Traceback" not in body
+    assert "sqlalchemy" not in body.lower()

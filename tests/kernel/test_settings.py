@@ -1,0 +1,95 @@
+"""Settings: defaults, fail-fast messages naming the setting, production refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bootstrap.app import create_app
+from kernel.settings import Settings, SettingsError, read_env_file, redact_url
+
+
+def test_defaults_are_the_embedded_single_process() -> None:
+    settings = Settings.from_mapping({})
+    assert settings.env == "development"
+    assert settings.modules is None
+    assert settings.event_transport == "inprocess"
+    assert settings.redis_url is None
+    assert settings.cors_origins == ("http://localhost:3000",)
+    assert settings.database_url("carrier", "carrier.sqlite") == "sqlite+aiosqlite:///var/carrier.sqlite"
+
+
+def test_auth_and_user_share_the_identity_file_by_default() -> None:
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": "/data"})
+    assert settings.database_url("auth", "shared_user.sqlite") == settings.database_url("user", "shared_user.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"FREIGHTDESK_ENV": "staging"}, "FREIGHTDESK_ENV"),
+        ({"FREIGHTDESK_EVENT_TRANSPORT": "kafka"}, "FREIGHTDESK_EVENT_TRANSPORT"),
+        ({"FREIGHTDESK_EVENT_TRANSPORT": "redis"}, "FREIGHTDESK_EVENT_TRANSPORT"),
+        ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"FREIGHTDESK_CORS_ORIGINS": "localhost:3000"}, "FREIGHTDESK_CORS_ORIGINS"),
+        ({"FREIGHTDESK_LOG_LEVEL": "LOUD"}, "FREIGHTDESK_LOG_LEVEL"),
+        ({"FREIGHTDESK_RELAY_INTERVAL": "-1"}, "FREIGHTDESK_RELAY_INTERVAL"),
+        ({"FREIGHTDESK_EVENT_MAX_ATTEMPTS": "many"}, "FREIGHTDESK_EVENT_MAX_ATTEMPTS"),
+        ({"FREIGHTDESK_AUTO_MIGRATE": "perhaps"}, "FREIGHTDESK_AUTO_MIGRATE"),
+    ],
+)
+def test_a_wrong_setting_fails_fast_naming_it(values: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_mapping(values)
+
+
+def test_a_wrong_database_url_names_its_setting_without_the_password() -> None:
+    settings = Settings.from_mapping({"CARRIER_DATABASE_URL": "postgres://u:hunter2@db/x"})
+    with pytest.raises(SettingsError, match="CARRIER_DATABASE_URL") as error:
+        settings.database_url("carrier", "carrier.sqlite")
+    assert "hunter2" not in str(error.value)
+
+
+def test_mysql_spellings_are_normalized_to_the_async_driver() -> None:
+    settings = Settings.from_mapping({"CARRIER_DATABASE_URL": "mariadb://u:p@db:3306/carrier_service_db"})
+    assert settings.database_url("carrier", "x.sqlite") == "mysql+asyncmy://u:p@db:3306/carrier_service_db"
+
+
+def test_unknown_module_fails_naming_the_setting(tmp_path: Path) -> None:
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "FREIGHTDESK_MODULES": "carrier,billing"})
+    with pytest.raises(SettingsError, match="FREIGHTDESK_MODULES.*billing"):
+        create_app(settings)
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"FREIGHTDESK_CORS_ORIGINS": "*"}, "FREIGHTDESK_CORS_ORIGINS"),
+        ({"CARRIER_DATABASE_URL": "mysql://freightdesk:freightdesk@db/carrier_service_db"}, "CARRIER_DATABASE_URL"),
+        ({"CARRIER_DATABASE_URL": "mysql://root@db/carrier_service_db"}, "CARRIER_DATABASE_URL"),
+    ],
+)
+def test_production_refuses_insecure_defaults(tmp_path: Path, values: dict[str, str], problem: str) -> None:
+    settings = Settings.from_mapping({"FREIGHTDESK_ENV": "production", "FREIGHTDESK_DATA_DIR": str(tmp_path), **values})
+    with pytest.raises(SettingsError, match=problem):
+        create_app(settings)
+
+
+def test_production_defaults_are_closed() -> None:
+    settings = Settings.from_mapping({"FREIGHTDESK_ENV": "production"})
+    assert settings.cors_origins == ()
+    assert settings.auto_migrate is False
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text('# comment\nFREIGHTDESK_LOG_LEVEL="DEBUG"\nexport FREIGHTDESK_MODULES=carrier\n')
+    assert read_env_file(env_file) == {"FREIGHTDESK_LOG_LEVEL": "DEBUG", "FREIGHTDESK_MODULES": "carrier"}
+    settings = Settings.from_env(environ={"FREIGHTDESK_LOG_LEVEL": "ERROR"}, env_file=env_file)
+    assert settings.log_level == "ERROR"
+    assert settings.modules == ("carrier",)
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert redact_url("mysql+asyncmy://app:s3cret@db:3306/x") == "mysql+asyncmy://app:***@db:3306/x"
