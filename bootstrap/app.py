@@ -87,7 +87,10 @@ def _app_for(runtime: Runtime) -> Litestar:
     settings = runtime.settings
     api = Router(
         path=API_PREFIX,
-        route_handlers=[*PROCESS_HEALTH_ROUTES, *(h for m in runtime.modules for h in m.descriptor.route_handlers)],
+        route_handlers=[
+            *PROCESS_HEALTH_ROUTES,
+            *(h for m in runtime.modules for h in m.descriptor.route_handlers),
+        ],
     )
 
     dependencies: dict[str, Any] = {}

@@ -88,7 +88,9 @@ class Runtime:
 def build_transport(settings: Settings) -> EventTransport:
     if settings.event_transport == "inprocess":
         return InProcessTransport()
-    raise SettingsError("FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'")
+    raise SettingsError(
+        "FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'"
+    )
 
 
 def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> Runtime:
@@ -119,8 +121,12 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         outbox = module.descriptor.database.outbox
         for subscription in module.descriptor.subscriptions:
             if outbox is None:
-                raise TypeError(f"module {module.descriptor.name!r} subscribes to events but has no inbox table")
-            transport.subscribe(BoundSubscription(module.descriptor.name, subscription, module.session_maker, outbox))
+                raise TypeError(
+                    f"module {module.descriptor.name!r} subscribes to events but has no inbox table"
+                )
+            transport.subscribe(
+                BoundSubscription(module.descriptor.name, subscription, module.session_maker, outbox)
+            )
         if outbox is not None:
             runtime.relays.append(
                 OutboxRelay(

@@ -1,1 +1,4 @@
-"""Freightdesk's modules. Each one: `api.py` + `events.py` public, `module.py` for bootstrap, `internal/` private."""
+"""Freightdesk's modules.
+
+Each one: `api.py` + `events.py` public, `module.py` for bootstrap, `internal/` private.
+"""

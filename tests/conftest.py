@@ -14,7 +14,7 @@ warnings.filterwarnings("ignore", message="The declarative_mixin decorator", cat
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,11 @@ class MigratedBackend:
         settings = Settings.from_mapping(self.environment)
         if backend == "mysql":
             databases = sorted(
-                {url.rsplit("/", 1)[1] for key, url in self.environment.items() if key.endswith("_DATABASE_URL")}
+                {
+                    url.rsplit("/", 1)[1]
+                    for key, url in self.environment.items()
+                    if key.endswith("_DATABASE_URL")
+                }
             )
             asyncio.run(_recreate_mysql_databases(databases))
         upgrade([module_database(settings, load_descriptor(name)) for name in available_modules()])
@@ -136,11 +140,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def environment(
-    backend: str, migrated: Callable[[str], MigratedBackend], tmp_path: Path
-) -> Iterator[dict[str, str]]:
+def environment(backend: str, migrated: Callable[[str], MigratedBackend], tmp_path: Path) -> dict[str, str]:
     """Settings values for a clean, migrated database on the test's backend."""
-    yield migrated(backend).fresh_environment(tmp_path / "data")
+    return migrated(backend).fresh_environment(tmp_path / "data")
 
 
 @pytest.fixture

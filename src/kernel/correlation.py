@@ -20,7 +20,7 @@ def set_correlation_id(value: str | None) -> None:
 
 
 def accept_or_new(candidate: str | None) -> str:
-    """The caller's id if it is 1–128 printable ASCII characters, else a fresh UUID."""
+    """The caller's id if it is 1-128 printable ASCII characters, else a fresh UUID."""
     if candidate and len(candidate) <= MAX_LENGTH and candidate.isascii() and candidate.isprintable():
         return candidate
     return str(uuid.uuid4())

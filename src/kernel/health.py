@@ -44,7 +44,7 @@ async def check_database(engine: AsyncEngine) -> Check:
 
 async def current_revision(engine: AsyncEngine, version_table: str) -> str | None:
     async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
-        result = await connection.execute(text(f"SELECT version_num FROM {version_table}"))  # noqa: S608
+        result = await connection.execute(text(f"SELECT version_num FROM {version_table}"))
         return result.scalar_one_or_none()
 
 

@@ -1,4 +1,7 @@
-"""The list contract (api-v1 §2): paging bounds, whitelisted sorting, search — parsed with every error reported."""
+"""The list contract (api-v1 §2): paging bounds, whitelisted sorting, search.
+
+Parsing reports every bad parameter at once.
+"""
 
 from __future__ import annotations
 

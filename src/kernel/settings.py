@@ -132,7 +132,9 @@ class Settings:
         return self.env == "production"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
         merged: dict[str, str] = {}
         if env_file is not None:
             merged.update(read_env_file(env_file))
@@ -152,7 +154,8 @@ class Settings:
         transport = values.get("FREIGHTDESK_EVENT_TRANSPORT", "inprocess").strip().lower()
         if transport not in EVENT_TRANSPORTS:
             raise SettingsError(
-                f"FREIGHTDESK_EVENT_TRANSPORT: expected one of {', '.join(EVENT_TRANSPORTS)}, got {transport!r}"
+                "FREIGHTDESK_EVENT_TRANSPORT: expected one of "
+                f"{', '.join(EVENT_TRANSPORTS)}, got {transport!r}"
             )
         redis_url = values.get("REDIS_URL", "").strip() or None
         if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
@@ -170,7 +173,9 @@ class Settings:
 
         log_level = values.get("FREIGHTDESK_LOG_LEVEL", "INFO").strip().upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError(f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+            raise SettingsError(
+                f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+            )
         log_format = values.get("FREIGHTDESK_LOG_FORMAT", "json").strip().lower()
         if log_format not in {"json", "console"}:
             raise SettingsError(f"FREIGHTDESK_LOG_FORMAT: expected json or console, got {log_format!r}")
@@ -185,7 +190,8 @@ class Settings:
             log_level=log_level,
             log_json=log_format == "json",
             auto_migrate=_bool(
-                "FREIGHTDESK_AUTO_MIGRATE", values.get("FREIGHTDESK_AUTO_MIGRATE", "false" if production else "true")
+                "FREIGHTDESK_AUTO_MIGRATE",
+                values.get("FREIGHTDESK_AUTO_MIGRATE", "false" if production else "true"),
             ),
             relay_interval_seconds=_positive_float(
                 "FREIGHTDESK_RELAY_INTERVAL", values.get("FREIGHTDESK_RELAY_INTERVAL", "1.0")
@@ -193,7 +199,9 @@ class Settings:
             event_max_attempts=_positive_int(
                 "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
             ),
-            db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
+            db_pool_size=_positive_int(
+                "FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")
+            ),
             environ=dict(values),
         )
         return settings

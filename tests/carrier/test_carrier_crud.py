@@ -132,7 +132,9 @@ async def test_list_pages_sorts_and_searches(client: Client) -> None:
     assert first["page"] == 1
     assert first["limit"] == 2
     assert [c["name"] for c in first["carriers"]] == ["Delta Freight", "Echo Express"]
-    last = data_of(await client.get(BASE, params={"limit": 2, "page": 3, "sortBy": "name", "sortOrder": "ASC"}))
+    last = data_of(
+        await client.get(BASE, params={"limit": 2, "page": 3, "sortBy": "name", "sortOrder": "ASC"})
+    )
     assert [c["name"] for c in last["carriers"]] == ["Hotel 50% Cargo"]
 
     search = data_of(await client.get(BASE, params={"search": "EXPRESS"}))

@@ -19,7 +19,7 @@ ERROR_KEYS = {"message", "statusCode", "error", "timestamp", "path"}
 def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    assert ERROR_KEYS <= set(body)
+    assert set(body) >= ERROR_KEYS
     assert body["statusCode"] == status
     assert "success" not in body
     return body
@@ -46,11 +46,31 @@ BAD_CREATE_BODIES: list[tuple[str, dict[str, Any], set[str]]] = [
     ("metadata not an object", carrier_body(metadata=[1, 2]), {"metadata"}),
     ("unknown metadata key", carrier_body(metadata={"fax": "123"}), {"metadata.fax"}),
     ("website not a URL", carrier_body(metadata={"website": "javascript:alert(1)"}), {"metadata.website"}),
-    ("service type not a string", carrier_body(metadata={"serviceTypes": ["Express", 7]}), {"metadata.serviceTypes.1"}),
-    ("currency not ISO 4217", carrier_body(metadata={"pricing": {"baseRate": 1, "currency": "ABC"}}), {"metadata.pricing.currency"}),
-    ("currency lower case", carrier_body(metadata={"pricing": {"baseRate": 1, "currency": "usd"}}), {"metadata.pricing.currency"}),
-    ("negative rate", carrier_body(metadata={"pricing": {"baseRate": -1, "currency": "USD"}}), {"metadata.pricing.baseRate"}),
-    ("rate not a number", carrier_body(metadata={"pricing": {"baseRate": "NaN", "currency": "USD"}}), {"metadata.pricing.baseRate"}),
+    (
+        "service type not a string",
+        carrier_body(metadata={"serviceTypes": ["Express", 7]}),
+        {"metadata.serviceTypes.1"},
+    ),
+    (
+        "currency not ISO 4217",
+        carrier_body(metadata={"pricing": {"baseRate": 1, "currency": "ABC"}}),
+        {"metadata.pricing.currency"},
+    ),
+    (
+        "currency lower case",
+        carrier_body(metadata={"pricing": {"baseRate": 1, "currency": "usd"}}),
+        {"metadata.pricing.currency"},
+    ),
+    (
+        "negative rate",
+        carrier_body(metadata={"pricing": {"baseRate": -1, "currency": "USD"}}),
+        {"metadata.pricing.baseRate"},
+    ),
+    (
+        "rate not a number",
+        carrier_body(metadata={"pricing": {"baseRate": "NaN", "currency": "USD"}}),
+        {"metadata.pricing.baseRate"},
+    ),
     ("missing currency", carrier_body(metadata={"pricing": {"baseRate": 1}}), {"metadata.pricing.currency"}),
     (
         "several bad fields at once",

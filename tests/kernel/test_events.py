@@ -15,10 +15,10 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.contracts.events import IntegrationEvent
-from kernel.db.base import IntPrimaryKey, module_base
+from kernel.db.base import IntPrimaryKey, module_metadata
 from kernel.db.config import configure_engine
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox
@@ -26,7 +26,9 @@ from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, repl
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
 from tests.conftest import MYSQL_URL, _recreate_mysql_databases, mysql_database_url, require_service
 
-ProbeBase = module_base("probe")
+
+class ProbeBase(DeclarativeBase):
+    metadata = module_metadata("probe")
 
 
 class Note(IntPrimaryKey, ProbeBase):
@@ -89,7 +91,9 @@ def wire(
     return transport, relay
 
 
-async def publish(sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True) -> EventEnvelope:
+async def publish(
+    sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True
+) -> EventEnvelope:
     async with sessions() as session:
         envelope = probe_outbox.publish(session, ProbeHappened(label=label))
         if commit:
@@ -101,7 +105,9 @@ async def publish(sessions: async_sessionmaker[AsyncSession], label: str, commit
 
 async def statuses(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
     async with sessions() as session:
-        return list(await session.scalars(select(probe_outbox.record.status).order_by(probe_outbox.record.id)))
+        return list(
+            await session.scalars(select(probe_outbox.record.status).order_by(probe_outbox.record.id))
+        )
 
 
 async def notes(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -130,7 +136,9 @@ async def test_relay_delivers_and_marks_published(sessions: async_sessionmaker[A
     assert envelope.id[14] == "7"  # UUIDv7
 
 
-async def test_redelivery_of_the_same_event_has_no_second_effect(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_redelivery_of_the_same_event_has_no_second_effect(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     handler = Flaky()
     transport, relay = wire(sessions, handler)
     envelope = await publish(sessions, "twice")
@@ -157,7 +165,9 @@ async def test_failed_handler_is_retried_with_its_effects_rolled_back(
 async def test_retries_wait_for_the_backoff(sessions: async_sessionmaker[AsyncSession]) -> None:
     handler = Flaky(failures=1)
     transport = InProcessTransport()
-    transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox))
+    transport.subscribe(
+        BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox)
+    )
     relay = OutboxRelay(probe_outbox, sessions, transport, backoff_base=60.0)
     await publish(sessions, "later")
     await relay.relay_pending()

@@ -52,7 +52,9 @@ async def test_module_health_route_and_liveness(client: httpx.AsyncClient) -> No
 
 
 async def test_unreachable_module_database_is_503_on_its_route_in_the_error_shape(tmp_path: Path) -> None:
-    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": UNREACHABLE_MYSQL})
+    settings = Settings.from_mapping(
+        {"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": UNREACHABLE_MYSQL}
+    )
     app = create_app(settings)
     async with running(app), http_client(app) as client:
         response = await client.get("/api/v1/carriers/health")
@@ -115,7 +117,9 @@ async def test_redis_is_checked_when_configured(environment: dict[str, str]) -> 
 
 
 @pytest.mark.redis
-async def test_unreachable_redis_degrades_but_does_not_take_the_process_down(environment: dict[str, str]) -> None:
+async def test_unreachable_redis_degrades_but_does_not_take_the_process_down(
+    environment: dict[str, str],
+) -> None:
     require_service("redis", bool(REDIS_URL))  # the suite is about Redis behaviour; keep it with the others
     app = create_app(Settings.from_mapping({**environment, "REDIS_URL": "redis://127.0.0.1:1/0"}))
     async with running(app), http_client(app) as client:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kernel.db.base import IntPrimaryKey, Timestamps, module_base
+from kernel.db.base import IntPrimaryKey, Timestamps, module_metadata
 from kernel.events.outbox import Outbox
 
-CarrierBase = module_base("carrier")
+
+class CarrierBase(DeclarativeBase):
+    """The carrier module's own registry and MetaData."""
+
+    metadata = module_metadata("carrier")
 
 
 class Carrier(IntPrimaryKey, Timestamps, CarrierBase):

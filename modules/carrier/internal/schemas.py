@@ -55,11 +55,11 @@ class CarrierUpdate(RequestBody):
     """PATCH: only the fields sent change; `metadata` replaces the whole object."""
 
     name: Name | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
-    contact_email: Email | None | UnsetType = UNSET
-    contact_phone: Phone | None | UnsetType = UNSET
-    metadata: CarrierMetadata | None | UnsetType = UNSET
+    contact_email: Email | UnsetType | None = UNSET
+    contact_phone: Phone | UnsetType | None = UNSET
+    metadata: CarrierMetadata | UnsetType | None = UNSET
 
 
 class CarrierOut(ResponseBody):

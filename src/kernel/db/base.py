@@ -1,4 +1,7 @@
-"""Each module gets its own DeclarativeBase (own registry and MetaData) from `module_base`.
+"""Each module declares its own DeclarativeBase (own registry and MetaData):
+
+    class CarrierBase(DeclarativeBase):
+        metadata = module_metadata("carrier")
 
 A shared registry breaks as soon as two modules define a class with the same name, and a shared MetaData
 would let one module's migrations see another module's tables.
@@ -12,7 +15,7 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, MetaData
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -47,24 +50,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-class ModuleBase(DeclarativeBase):
-    """Marker type for module bases; never mapped directly."""
-
-    __abstract__ = True
-    module_name: str
+def module_metadata(module: str) -> MetaData:
+    """The MetaData of one module's base: our naming convention, tagged with the module's name."""
+    return MetaData(naming_convention=NAMING_CONVENTION, info={"module": module})
 
 
-def module_base(module: str) -> type[ModuleBase]:
-    """A fresh declarative base with its own registry and MetaData for one module."""
-    metadata = MetaData(naming_convention=NAMING_CONVENTION, info={"module": module})
-    reg = registry(metadata=metadata)
-    attrs: dict[str, Any] = {
-        "__abstract__": True,
-        "registry": reg,
-        "metadata": metadata,
-        "module_name": module,
-    }
-    return type(f"{module.title()}Base", (ModuleBase,), attrs)
+def module_of(base: type[DeclarativeBase]) -> str:
+    module = base.metadata.info.get("module")
+    if not isinstance(module, str):
+        raise TypeError(f"{base.__name__}.metadata must come from module_metadata(<module name>)")
+    return module
+
+
+def module_base(module: str) -> type[DeclarativeBase]:
+    """The same, built at run time (for tools and tests that need a throwaway module)."""
+    attrs: dict[str, Any] = {"metadata": module_metadata(module), "__module__": __name__}
+    return type(f"{module.title()}Base", (DeclarativeBase,), attrs)
 
 
 class IntPrimaryKey:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +15,16 @@ ModelT = TypeVar("ModelT")
 
 
 def search_clause(columns: Sequence[InstrumentedAttribute[Any]], term: str) -> ColumnElement[bool]:
-    """Substring match ignoring case; `%` and `_` in the term are literal. Same SQL shape on MySQL and SQLite."""
+    """Substring match ignoring case; `%` and `_` in the term are literal.
+
+    The same SQL shape works on MySQL and SQLite.
+    """
     return or_(*(column.icontains(term, autoescape=True) for column in columns))
 
 
 async def fetch_page(
     session: AsyncSession,
-    statement: Select[tuple[ModelT]],
+    statement: Select[ModelT],
     params: ListParams,
     *,
     search_columns: Sequence[InstrumentedAttribute[Any]],
@@ -38,4 +41,5 @@ async def fetch_page(
     else:
         ordering = [sort_column.asc(), id_column.asc()]
     rows = await session.scalars(statement.order_by(*ordering).offset(params.offset).limit(params.limit))
-    return Page(items=list(rows), total=int(total or 0), page=params.page, limit=params.limit)
+    items = cast("list[ModelT]", list(rows))
+    return Page(items=items, total=int(total or 0), page=params.page, limit=params.limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -35,7 +36,7 @@ class EventEnvelope(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             payload=msgspec.to_builtins(event),
         )
 
-    def open(self, event_class: type[E]) -> E:
+    def open(self, event_class: builtins.type[E]) -> E:
         """The typed event inside; raises msgspec.ValidationError when the payload does not fit."""
         return msgspec.convert(self.payload, event_class)
 

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 import msgspec
 from sqlalchemy import Index, Integer, PrimaryKeyConstraint, String, Text, event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.contracts.events import IntegrationEvent
-from kernel.db.base import ModuleBase, UTCDateTime, utc_now
+from kernel.db.base import UTCDateTime, module_of, utc_now
 from kernel.events.envelope import EventEnvelope
 
 PENDING = "pending"
@@ -71,8 +71,8 @@ class Outbox:
         self._waiters: set[asyncio.Event] = set()
 
     @classmethod
-    def for_base(cls, base: type[ModuleBase]) -> Outbox:
-        module = base.module_name
+    def for_base(cls, base: type[DeclarativeBase]) -> Outbox:
+        module = module_of(base)
         outbox_table = f"{module}_event_outbox"
         inbox_table = f"{module}_event_inbox"
 

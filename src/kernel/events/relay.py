@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
 from kernel.events.transport import EventTransport
 
@@ -48,7 +49,9 @@ async def outbox_stats(session: AsyncSession, outbox: Outbox) -> OutboxStats:
     counts = {status: (count, oldest) for status, count, oldest in rows}
     pending, oldest = counts.get(PENDING, (0, None))
     age = (datetime.now(UTC) - oldest.replace(tzinfo=UTC)).total_seconds() if oldest else 0.0
-    return OutboxStats(pending=int(pending), dead=int(counts.get(DEAD, (0, None))[0]), oldest_pending_seconds=age)
+    return OutboxStats(
+        pending=int(pending), dead=int(counts.get(DEAD, (0, None))[0]), oldest_pending_seconds=age
+    )
 
 
 class OutboxRelay:
@@ -89,7 +92,7 @@ class OutboxRelay:
             if len(claimed) < self.batch_size or self._stopping.is_set():
                 return handled
 
-    async def _claim(self) -> list[tuple[int, object]]:
+    async def _claim(self) -> list[tuple[int, EventEnvelope]]:
         record = self.outbox.record
         now = datetime.now(UTC)
         async with self.session_maker() as session, session.begin():
@@ -127,7 +130,11 @@ class OutboxRelay:
                 row.status = DEAD
                 log.error(
                     "event moved to dead-letter",
-                    extra={"module_name": self.outbox.module, "event_id": row.event_id, "event_type": row.event_type},
+                    extra={
+                        "module_name": self.outbox.module,
+                        "event_id": row.event_id,
+                        "event_type": row.event_type,
+                    },
                 )
             else:
                 delay = backoff_seconds(row.attempts, self.backoff_base)
@@ -140,7 +147,9 @@ class OutboxRelay:
                 try:
                     await self.relay_pending()
                 except Exception:
-                    log.warning("outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True)
+                    log.warning(
+                        "outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.interval)
                 wake.clear()

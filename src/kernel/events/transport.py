@@ -54,7 +54,10 @@ class BoundSubscription:
 
 
 class DeliveryFailed(Exception):
-    """One or more handlers raised; the relay retries the event later (the inbox skips those that succeeded)."""
+    """One or more handlers raised; the relay retries the event later.
+
+    Handlers that succeeded are skipped on the retry (their inbox rows exist).
+    """
 
 
 class EventTransport(Protocol):
@@ -81,7 +84,7 @@ async def deliver_once(bound: BoundSubscription, envelope: EventEnvelope) -> boo
             )
             if seen is not None:
                 return False
-            event = envelope.open(bound.subscription.event)
+            event: IntegrationEvent = envelope.open(bound.subscription.event)
             try:
                 session.add(inbox(event_id=envelope.id, handler=bound.name))
                 await session.flush()

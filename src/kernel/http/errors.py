@@ -1,4 +1,7 @@
-"""Every failure leaves in the v1 error shape (api-v1 §1); domain error families map to statuses here, once."""
+"""Every failure leaves in the v1 error shape (api-v1 §1).
+
+Domain error families map to HTTP statuses here, once.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,9 @@ class TooManyRequests(DomainError):
         self.retry_after = max(int(retry_after), 1)
 
 
-def _response(request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+def _response(
+    request: Request[Any, Any, Any], status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
@@ -106,7 +111,9 @@ def handle_validation_exception(request: Request[Any, Any, Any], exc: Validation
     if not field_errors:
         # Litestar reports undecodable bodies without a field: say so plainly.
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        field_errors = {"body": ["is not valid JSON" if "JSON" in detail or "decode" in detail else "is invalid"]}
+        field_errors = {
+            "body": ["is not valid JSON" if "JSON" in detail or "decode" in detail else "is invalid"]
+        }
     return _response(request, 400, error_body(request, 400, "Validation failed", field_errors))
 
 
@@ -117,11 +124,19 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     elif isinstance(exc, PermissionDeniedException):
         message = "Forbidden"
     elif status == 404:
-        message = exc.detail if exc.detail and exc.detail != "Not Found" else f"Cannot {request.method} {request.url.path}"
+        message = (
+            exc.detail
+            if exc.detail and exc.detail != "Not Found"
+            else f"Cannot {request.method} {request.url.path}"
+        )
     elif status == 413:
         message = "Request body is too large (limit 1 MiB)"
     elif status == 400 and "JSON" in (exc.detail or ""):
-        return _response(request, 400, error_body(request, 400, "Malformed JSON in request body", {"body": ["is not valid JSON"]}))
+        return _response(
+            request,
+            400,
+            error_body(request, 400, "Malformed JSON in request body", {"body": ["is not valid JSON"]}),
+        )
     else:
         message = exc.detail or ""
     if status >= 500:

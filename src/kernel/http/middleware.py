@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kernel.correlation import HEADER, accept_or_new, set_correlation_id
@@ -16,7 +17,7 @@ access_log = logging.getLogger("freightdesk.access")
 
 def correlation_middleware_factory(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == HEADER.encode()), None)

@@ -48,9 +48,9 @@ def humanize(message: str, pattern_message: str | None = None) -> str:
     expected = match["type"].split(" | ")[0]
     rest = match["rest"]
     if length := _LENGTH.search(rest):
-        n = int(length["n"])
+        size = int(length["n"])
         unit = "characters" if expected == "str" else "items"
-        return f"must be at least {n} {unit}" if length["op"] == ">=" else f"must be at most {n} {unit}"
+        return f"must be at least {size} {unit}" if length["op"] == ">=" else f"must be at most {size} {unit}"
     if _REGEX.search(rest):
         return pattern_message or "has an invalid format"
     if bound := _BOUND.search(rest):
@@ -163,7 +163,9 @@ def _walk(value: Any, schema: Any, path: str, errors: dict[str, list[str]]) -> N
         _add(errors, _located(path, message), humanize(message, _pattern_message(_metas_anywhere(schema))))
 
 
-def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str, errors: dict[str, list[str]]) -> None:
+def _walk_struct(
+    value: dict[str, Any], struct: type[msgspec.Struct], path: str, errors: dict[str, list[str]]
+) -> None:
     fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
     config = struct.__struct_config__
     prefix = f"{path}." if path else ""
