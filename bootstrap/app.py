@@ -11,19 +11,22 @@ from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
-from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, AllowAllPolicy, access_guard, access_of
+from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, access_guard, access_of
 from kernel.http.envelope import RAW_BODY, EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory
 from kernel.logging import configure_logging
+from kernel.security.policy import TokenAccessPolicy
+from kernel.security.principal import PRINCIPAL_DEPENDENCY, provide_principal
 from kernel.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -93,7 +96,7 @@ def _app_for(runtime: Runtime) -> Litestar:
         ],
     )
 
-    dependencies: dict[str, Any] = {}
+    dependencies: dict[str, Any] = {PRINCIPAL_DEPENDENCY: Provide(provide_principal)}
     for hosted in runtime.modules:
         dependencies.update(hosted.descriptor.dependencies)
 
@@ -120,7 +123,7 @@ def _app_for(runtime: Runtime) -> Litestar:
         state=State(
             {
                 HEALTH_STATE_KEY: runtime.health,
-                ACCESS_POLICY_STATE_KEY: AllowAllPolicy(),
+                ACCESS_POLICY_STATE_KEY: TokenAccessPolicy(runtime.security.verifier),
                 RUNTIME_STATE_KEY: runtime,
             }
         ),

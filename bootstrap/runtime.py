@@ -20,7 +20,9 @@ from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
 from kernel.health import HealthRegistry, ModuleProbe, redis_check
 from kernel.modules import Interfaces, ModuleContext, ModuleDescriptor
+from kernel.security.context import Security
 from kernel.settings import Settings, SettingsError
+from kernel.store import MemoryStore, RedisStore, SharedStore
 
 
 def app_version() -> str:
@@ -56,6 +58,7 @@ class Runtime:
     modules: list[HostedModule]
     interfaces: Interfaces
     transport: EventTransport
+    security: Security
     relays: list[OutboxRelay] = field(default_factory=list)
     health: HealthRegistry = field(default_factory=lambda: HealthRegistry(version=app_version()))
     redis: Redis | None = None
@@ -100,6 +103,13 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     if problems:
         raise SettingsError("production mode refuses insecure settings: " + "; ".join(problems))
 
+    redis = (
+        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        if settings.redis_url
+        else None
+    )
+    store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
+    security = Security.build(settings, store)
     interfaces = Interfaces()
     transport = build_transport(settings)
     hosted: list[HostedModule] = []
@@ -110,13 +120,24 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         configure_engine(engine)
         session_maker = new_session_maker(engine)
         context = ModuleContext(
-            name=descriptor.name, settings=settings, session_maker=session_maker, interfaces=interfaces
+            name=descriptor.name,
+            settings=settings,
+            session_maker=session_maker,
+            interfaces=interfaces,
+            security=security,
         )
         for protocol, factory in descriptor.provides.items():
             interfaces.bind(protocol, factory(context))
         hosted.append(HostedModule(descriptor, database, config, engine, session_maker, context))
 
-    runtime = Runtime(settings=settings, modules=hosted, interfaces=interfaces, transport=transport)
+    runtime = Runtime(
+        settings=settings,
+        modules=hosted,
+        interfaces=interfaces,
+        transport=transport,
+        security=security,
+        redis=redis,
+    )
     for module in hosted:
         outbox = module.descriptor.database.outbox
         for subscription in module.descriptor.subscriptions:
@@ -139,9 +160,8 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
             )
 
     health = HealthRegistry(version=app_version(), transport=transport.name)
-    if settings.redis_url is not None:
-        runtime.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        health.process_checks["redis"] = redis_check(runtime.redis)
+    if redis is not None:
+        health.process_checks["redis"] = redis_check(redis)
     for module in hosted:
         health.modules[module.descriptor.name] = ModuleProbe(
             module=module.descriptor.name,

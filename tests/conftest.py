@@ -31,6 +31,7 @@ from bootstrap.catalog import available_modules, load_descriptor
 from bootstrap.migrate import upgrade
 from bootstrap.runtime import module_database
 from kernel.settings import Settings
+from tests.helpers import bearer, token_for
 
 MYSQL_URL = os.environ.get("FREIGHTDESK_TEST_MYSQL_URL", "").rstrip("/")
 REDIS_URL = os.environ.get("FREIGHTDESK_TEST_REDIS_URL", "")
@@ -157,8 +158,10 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in this event loop, with the app's lifespan (relays) running."""
+    """An HTTP client (signed in with every carrier permission) talking to the app in this event loop, with
+    the app's lifespan (relays) running."""
     async with running(app), http_client(app) as test_client:
+        test_client.headers.update(bearer(token_for(app)))
         yield test_client
 
 

@@ -10,6 +10,33 @@ from sqlalchemy import func, select
 from bootstrap.app import RUNTIME_STATE_KEY
 from bootstrap.runtime import Runtime
 
+ADMIN_PERMISSIONS = [
+    f"{resource}.{action}"
+    for resource in ("carriers", "customers", "users")
+    for action in ("create", "read", "update", "delete", "list")
+]
+
+
+def token_for(
+    app: Litestar,
+    permissions: list[str] | None = None,
+    user_id: int = 1,
+    roles: list[str] | None = None,
+    session_id: str = "test-session",
+) -> str:
+    """A real signed access token from the app's own key ring (no login round trip needed)."""
+    return runtime_of(app).security.issuer.issue(
+        user_id=user_id,
+        email=f"user{user_id}@example.com",
+        roles=roles or ["admin"],
+        permissions=ADMIN_PERMISSIONS if permissions is None else permissions,
+        session_id=session_id,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
 
 def runtime_of(app: Litestar) -> Runtime:
     runtime: Runtime = app.state[RUNTIME_STATE_KEY]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kernel.contracts.events import IntegrationEvent
 from kernel.events.outbox import Outbox
 from kernel.events.transport import Subscription
+from kernel.security.context import Security
 from kernel.settings import Settings
 
 T = TypeVar("T")
@@ -53,6 +54,7 @@ class ModuleContext:
     settings: Settings
     session_maker: async_sessionmaker[AsyncSession]
     interfaces: Interfaces
+    security: Security
 
 
 Seeder = Callable[[ModuleContext, bool], Awaitable[None]]

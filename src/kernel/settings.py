@@ -125,6 +125,10 @@ class Settings:
     relay_interval_seconds: float = 1.0
     event_max_attempts: int = 8
     db_pool_size: int = 10
+    jwt_issuer: str = "auth-service"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 7 * 24 * 3600
+    registration_enabled: bool = True
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -201,6 +205,17 @@ class Settings:
             ),
             db_pool_size=_positive_int(
                 "FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")
+            ),
+            jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
+            access_token_ttl=_positive_int(
+                "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")
+            ),
+            refresh_token_ttl=_positive_int(
+                "FREIGHTDESK_REFRESH_TOKEN_TTL",
+                values.get("FREIGHTDESK_REFRESH_TOKEN_TTL", str(7 * 24 * 3600)),
+            ),
+            registration_enabled=_bool(
+                "FREIGHTDESK_REGISTRATION_ENABLED", values.get("FREIGHTDESK_REGISTRATION_ENABLED", "true")
             ),
             environ=dict(values),
         )

@@ -14,6 +14,9 @@ import httpx
 import pytest
 
 from bootstrap.catalog import available_modules, load_descriptor
+from kernel.security.keys import KeyRing
+from kernel.security.tokens import TokenIssuer
+from kernel.settings import Settings
 
 START_TIMEOUT_SECONDS = 60
 
@@ -73,7 +76,13 @@ def test_run_starts_migrates_and_seeds_on_the_embedded_default(server: tuple[str
     expected_files = {load_descriptor(name).database.default_file for name in available_modules()}
     assert expected_files <= {p.name for p in data_dir.iterdir()}
 
-    carriers = httpx.get(f"{base_url}/api/v1/carriers", params={"limit": 100}).json()["data"]
+    assert httpx.get(f"{base_url}/api/v1/carriers").status_code == 401
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(data_dir)})
+    token = TokenIssuer(KeyRing.load(settings), settings.jwt_issuer, 60).issue(
+        user_id=1, email="ops@example.com", roles=["admin"], permissions=["carriers.list"], session_id="e2e"
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    carriers = httpx.get(f"{base_url}/api/v1/carriers", params={"limit": 100}, headers=headers).json()["data"]
     assert carriers["total"] == 25  # demo carriers on first start
     assert httpx.get(f"{base_url}/api/v1/health/ready").status_code == 200
     assert httpx.get(f"{base_url}/api/docs/openapi.json").status_code == 200

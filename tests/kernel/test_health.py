@@ -15,6 +15,7 @@ from kernel.db.config import new_session_maker
 from kernel.health import DEGRADED, HEALTHY, UNHEALTHY, HealthRegistry, ModuleProbe
 from kernel.settings import Settings
 from tests.conftest import REDIS_URL, http_client, require_service, running
+from tests.helpers import bearer, token_for
 
 UNREACHABLE_MYSQL = "mysql+asyncmy://nobody:x@127.0.0.1:1/nothing"
 
@@ -128,4 +129,8 @@ async def test_unreachable_redis_degrades_but_does_not_take_the_process_down(
         data = health_data(response)
         assert data["status"] == DEGRADED
         assert data["checks"]["redis"]["status"] == DEGRADED
-        assert (await client.get("/api/v1/carriers/1")).status_code == 404  # requests still served
+        assert (await client.get("/api/v1/carriers/health")).status_code == 200  # needs no store: served
+        # Revocation cannot be checked without the store: authenticated requests fail closed.
+        refused = await client.get("/api/v1/carriers/1", headers=bearer(token_for(app)))
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "Service Unavailable"

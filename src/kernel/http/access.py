@@ -2,6 +2,7 @@
 
     @get("/carriers/{carrier_id:int}", opt=requires("carriers.read"))
     @get("/carriers/health", opt=PUBLIC)
+    @get("/auth/profile", opt=AUTHENTICATED)
 
 The app-wide guard reads the declaration and asks the access policy that bootstrap installed; a route with no
 declaration cannot be mounted (bootstrap refuses to start).
@@ -17,6 +18,9 @@ from litestar.handlers.base import BaseRouteHandler
 PERMISSION = "permission"
 PUBLIC_FLAG = "public"
 PUBLIC: dict[str, Any] = {PUBLIC_FLAG: True}
+AUTHENTICATED_ONLY = "authenticated"
+AUTHENTICATED: dict[str, Any] = {PERMISSION: AUTHENTICATED_ONLY}
+"""Any valid token; the handler decides further (owner-or-permission routes, own profile, logout)."""
 
 
 def requires(permission: str) -> dict[str, Any]:
@@ -34,13 +38,6 @@ def access_of(handler: BaseRouteHandler) -> str | None:
 class AccessPolicy(Protocol):
     async def authorize(self, connection: ASGIConnection[Any, Any, Any, Any], permission: str) -> None:
         """Return when the caller holds `permission`; raise Unauthorized/Forbidden otherwise."""
-
-
-class AllowAllPolicy:
-    """Until the identity modules are hosted: every declared permission is granted."""
-
-    async def authorize(self, connection: ASGIConnection[Any, Any, Any, Any], permission: str) -> None:
-        return None
 
 
 ACCESS_POLICY_STATE_KEY = "access_policy"

@@ -1,0 +1,34 @@
+"""Revoked sessions and users, in the shared store, checked on every authenticated request.
+
+A session is revoked by id (logout, refresh-token reuse); a user's tokens issued before a moment are revoked
+together (password change, deletion, deactivation, role change). Entries live as long as an access token can,
+so the lists stay small. Checks fail closed: when the store cannot answer, the request is refused.
+"""
+
+from __future__ import annotations
+
+import time
+
+from kernel.store import SharedStore
+
+
+class Revocations:
+    def __init__(self, store: SharedStore, access_token_ttl_seconds: int) -> None:
+        self.store = store
+        # Keep entries a little longer than the longest-lived access token.
+        self.ttl = access_token_ttl_seconds + 60
+
+    async def revoke_session(self, session_id: str) -> None:
+        await self.store.set(f"revoked:session:{session_id}", b"1", self.ttl)
+
+    async def revoke_user_tokens(self, user_id: int, before: float | None = None) -> None:
+        """Reject every token of `user_id` issued at or before `before` (default: now)."""
+        moment = before if before is not None else time.time()
+        await self.store.set(f"revoked:user:{user_id}", f"{moment:.6f}".encode(), self.ttl)
+
+    async def is_revoked(self, session_id: str, user_id: int, issued_at: float) -> bool:
+        """`issued_at` is the token's `iat`, which carries fractions of a second (RFC 7519 allows it)."""
+        if await self.store.get(f"revoked:session:{session_id}") is not None:
+            return True
+        cutoff = await self.store.get(f"revoked:user:{user_id}")
+        return cutoff is not None and issued_at <= float(cutoff)
