@@ -23,9 +23,7 @@ def available_modules() -> list[str]:
 def load_descriptor(name: str) -> ModuleDescriptor:
     descriptor = importlib.import_module(f"modules.{name}.module").descriptor
     if not isinstance(descriptor, ModuleDescriptor) or descriptor.name != name:
-        raise TypeError(
-            f"modules/{name}/module.py must define `descriptor = ModuleDescriptor(name={name!r}, ...)`"
-        )
+        raise TypeError(f"modules/{name}/module.py must define `descriptor = ModuleDescriptor(name={name!r}, ...)`")
     return descriptor
 
 

@@ -41,9 +41,7 @@ def migrate_hosted(settings: Settings, modules: Sequence[str] | None = None) -> 
     return [r.module for r in results if r.fresh]
 
 
-async def _seed(
-    settings: Settings, demo: bool, modules: Sequence[str] | None, only: Sequence[str] | None
-) -> None:
+async def _seed(settings: Settings, demo: bool, modules: Sequence[str] | None, only: Sequence[str] | None) -> None:
     runtime = build_runtime(settings, modules)
     try:
         await runtime.seed(demo=demo, only=only)
@@ -123,9 +121,7 @@ def db_current() -> None:
         at = current(database)
         head = head_revision(descriptor.name)
         state = "up to date" if at == head else "needs upgrade"
-        click.echo(
-            f"{descriptor.name:10} {at or '-':14} head {head or '-':14} {state:14} {redact_url(database.url)}"
-        )
+        click.echo(f"{descriptor.name:10} {at or '-':14} head {head or '-':14} {state:14} {redact_url(database.url)}")
 
 
 @main.command()

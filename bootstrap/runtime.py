@@ -91,9 +91,7 @@ class Runtime:
 def build_transport(settings: Settings) -> EventTransport:
     if settings.event_transport == "inprocess":
         return InProcessTransport()
-    raise SettingsError(
-        "FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'"
-    )
+    raise SettingsError("FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'")
 
 
 def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> Runtime:
@@ -104,9 +102,7 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         raise SettingsError("production mode refuses insecure settings: " + "; ".join(problems))
 
     redis = (
-        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        if settings.redis_url
-        else None
+        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) if settings.redis_url else None
     )
     store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
     security = Security.build(settings, store)
@@ -142,12 +138,8 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         outbox = module.descriptor.database.outbox
         for subscription in module.descriptor.subscriptions:
             if outbox is None:
-                raise TypeError(
-                    f"module {module.descriptor.name!r} subscribes to events but has no inbox table"
-                )
-            transport.subscribe(
-                BoundSubscription(module.descriptor.name, subscription, module.session_maker, outbox)
-            )
+                raise TypeError(f"module {module.descriptor.name!r} subscribes to events but has no inbox table")
+            transport.subscribe(BoundSubscription(module.descriptor.name, subscription, module.session_maker, outbox))
         if outbox is not None:
             runtime.relays.append(
                 OutboxRelay(

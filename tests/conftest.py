@@ -89,11 +89,7 @@ class MigratedBackend:
         settings = Settings.from_mapping(self.environment)
         if backend == "mysql":
             databases = sorted(
-                {
-                    url.rsplit("/", 1)[1]
-                    for key, url in self.environment.items()
-                    if key.endswith("_DATABASE_URL")
-                }
+                {url.rsplit("/", 1)[1] for key, url in self.environment.items() if key.endswith("_DATABASE_URL")}
             )
             asyncio.run(_recreate_mysql_databases(databases))
         upgrade([module_database(settings, load_descriptor(name)) for name in available_modules()])

@@ -150,9 +150,7 @@ class HealthRegistry:
         module_states = [m["status"] for m in modules.values()]
         if module_states and all(s == UNHEALTHY for s in module_states):
             status = UNHEALTHY
-        elif any(s != HEALTHY for s in module_states) or any(
-            c["status"] != HEALTHY for c in process_checks.values()
-        ):
+        elif any(s != HEALTHY for s in module_states) or any(c["status"] != HEALTHY for c in process_checks.values()):
             status = DEGRADED
         else:
             status = HEALTHY

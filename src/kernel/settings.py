@@ -136,9 +136,7 @@ class Settings:
         return self.env == "production"
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
         merged: dict[str, str] = {}
         if env_file is not None:
             merged.update(read_env_file(env_file))
@@ -158,8 +156,7 @@ class Settings:
         transport = values.get("FREIGHTDESK_EVENT_TRANSPORT", "inprocess").strip().lower()
         if transport not in EVENT_TRANSPORTS:
             raise SettingsError(
-                "FREIGHTDESK_EVENT_TRANSPORT: expected one of "
-                f"{', '.join(EVENT_TRANSPORTS)}, got {transport!r}"
+                f"FREIGHTDESK_EVENT_TRANSPORT: expected one of {', '.join(EVENT_TRANSPORTS)}, got {transport!r}"
             )
         redis_url = values.get("REDIS_URL", "").strip() or None
         if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
@@ -177,9 +174,7 @@ class Settings:
 
         log_level = values.get("FREIGHTDESK_LOG_LEVEL", "INFO").strip().upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError(
-                f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
-            )
+            raise SettingsError(f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
         log_format = values.get("FREIGHTDESK_LOG_FORMAT", "json").strip().lower()
         if log_format not in {"json", "console"}:
             raise SettingsError(f"FREIGHTDESK_LOG_FORMAT: expected json or console, got {log_format!r}")
@@ -203,9 +198,7 @@ class Settings:
             event_max_attempts=_positive_int(
                 "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
             ),
-            db_pool_size=_positive_int(
-                "FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")
-            ),
+            db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
             jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
             access_token_ttl=_positive_int(
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")

@@ -190,9 +190,7 @@ def table_violations(metadata_by_module: Mapping[str, MetaData]) -> list[str]:
     owners_of_table: dict[str, list[str]] = {}
     for module, metadata in sorted(metadata_by_module.items()):
         if id(metadata) in owner_of_metadata:
-            violations.append(
-                f"modules {owner_of_metadata[id(metadata)]!r} and {module!r} share one MetaData"
-            )
+            violations.append(f"modules {owner_of_metadata[id(metadata)]!r} and {module!r} share one MetaData")
         owner_of_metadata.setdefault(id(metadata), module)
         declared = metadata.info.get("module")
         if declared is not None and declared != module:
@@ -200,9 +198,7 @@ def table_violations(metadata_by_module: Mapping[str, MetaData]) -> list[str]:
         for table in metadata.tables.values():
             owners_of_table.setdefault(table.name, []).append(module)
             if "_event_" in table.name and not table.name.startswith(f"{module}_event_"):
-                violations.append(
-                    f"table {table.name!r} of module {module!r}: event tables are named {module}_event_*"
-                )
+                violations.append(f"table {table.name!r} of module {module!r}: event tables are named {module}_event_*")
     violations.extend(
         f"table {name!r} is in the metadata of several modules: {', '.join(owners)}"
         for name, owners in sorted(owners_of_table.items())
@@ -292,8 +288,7 @@ def route_violations(
             for other_module, other in owned:
                 if _in_path(prefix, other) or _in_path(other, prefix):
                     violations.append(
-                        f"route prefix {prefix!r} of module {module!r} "
-                        f"overlaps {other!r} of module {other_module!r}"
+                        f"route prefix {prefix!r} of module {module!r} overlaps {other!r} of module {other_module!r}"
                     )
             owned.append((module, prefix))
     for module, paths in sorted(paths_by_module.items()):
@@ -314,11 +309,7 @@ def _in_path(path: str, prefix: str) -> bool:
 
 
 def _defined_in(module: ModuleType) -> list[type]:
-    return [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and value.__module__ == module.__name__
-    ]
+    return [value for value in vars(module).values() if isinstance(value, type) and value.__module__ == module.__name__]
 
 
 def event_violations(
@@ -333,16 +324,10 @@ def event_violations(
             name = f"{event.__module__}.{event.__name__}"
             if not (isinstance(event, type) and issubclass(event, IntegrationEvent)):
                 violations.append(f"module {module!r} publishes {name}, which is not an IntegrationEvent")
-            if not (
-                isinstance(event, type)
-                and issubclass(event, msgspec.Struct)
-                and event.__struct_config__.frozen
-            ):
+            if not (isinstance(event, type) and issubclass(event, msgspec.Struct) and event.__struct_config__.frozen):
                 violations.append(f"module {module!r} publishes {name}, which is not a frozen msgspec Struct")
             if event.__module__ != f"modules.{module}.events":
-                violations.append(
-                    f"module {module!r} publishes {name}, which is not defined in its events.py"
-                )
+                violations.append(f"module {module!r} publishes {name}, which is not defined in its events.py")
             event_type, version = getattr(event, "event_type", None), getattr(event, "event_version", None)
             if not isinstance(event_type, str) or not event_type.startswith(f"{module}."):
                 violations.append(f"{name}.event_type {event_type!r} does not start with {module + '.'!r}")

@@ -18,9 +18,7 @@ from checks import build_import_graph, declared_dependencies, dependency_violati
 REPO = Path(__file__).resolve().parents[2]
 CHECKS_SCRIPT = Path(__file__).resolve().with_name("checks.py")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-CONTRACT_COUNT = len(
-    tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-)
+CONTRACT_COUNT = len(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"])
 API_CONTRACT = "A module's api.py and events.py are pure: stdlib, msgspec and kernel.contracts only"
 
 
@@ -120,8 +118,7 @@ def declare_carrier_dependency(root: Path, dependency: str) -> None:
     append(
         root,
         "modules/carrier/module.py",
-        "import dataclasses as _planted\n\n"
-        f"descriptor = _planted.replace(descriptor, depends_on=({dependency!r},))",
+        f"import dataclasses as _planted\n\ndescriptor = _planted.replace(descriptor, depends_on=({dependency!r},))",
     )
 
 
@@ -197,8 +194,7 @@ def test_fake_module_using_a_declared_dependency_through_its_api_passes(tmp_path
         root,
         depends_on=("carrier",),
         internal_imports=(
-            "from modules.carrier.api import CarrierDirectory\n"
-            "from modules.carrier.events import CarrierCreated"
+            "from modules.carrier.api import CarrierDirectory\nfrom modules.carrier.events import CarrierCreated"
         ),
     )
 
@@ -317,9 +313,7 @@ def test_planted_violation_is_caught(plant: Plant, tmp_path: Path) -> None:
     assert graph.returncode == 1, graph.output
     assert plant.graph_report in graph.output, graph.output
     if plant.broken_contract is None:
-        assert lint.returncode == 0, (
-            "import-linter has no contract for this; only checks.py sees it\n" + lint.output
-        )
+        assert lint.returncode == 0, "import-linter has no contract for this; only checks.py sees it\n" + lint.output
     else:
         assert lint.returncode != 0, lint.output
         assert f"{plant.broken_contract} BROKEN" in " ".join(lint.output.split()), lint.output

@@ -84,9 +84,7 @@ def test_an_event_table_without_its_modules_prefix_is_reported() -> None:
 def test_two_modules_sharing_one_metadata_are_reported() -> None:
     shared = MetaData()
 
-    assert table_violations({"alpha": shared, "beta": shared}) == [
-        "modules 'alpha' and 'beta' share one MetaData"
-    ]
+    assert table_violations({"alpha": shared, "beta": shared}) == ["modules 'alpha' and 'beta' share one MetaData"]
 
 
 def test_a_module_on_another_modules_base_is_reported() -> None:
@@ -193,9 +191,7 @@ def test_a_class_on_another_modules_registry_is_reported() -> None:
 def hosted_alone(module: str, modules: list[str], data_dir: Path) -> list[str]:
     """Route paths of an app hosting only `module` (its dependencies as if served by other processes)."""
     values = {"FREIGHTDESK_DATA_DIR": str(data_dir), "FREIGHTDESK_LOG_LEVEL": "WARNING"}
-    values.update(
-        {f"{other.upper()}_SERVICE_URL": f"http://{other}.invalid" for other in modules if other != module}
-    )
+    values.update({f"{other.upper()}_SERVICE_URL": f"http://{other}.invalid" for other in modules if other != module})
     app = create_app(Settings.from_mapping(values), modules=[module])
     return [route.path for route in app.routes]
 
@@ -220,9 +216,7 @@ def test_a_route_prefix_claimed_by_two_modules_is_reported() -> None:
 def test_a_route_prefix_inside_another_modules_prefix_is_reported() -> None:
     violations = route_violations({"alpha": ("/carriers",), "beta": ("/carriers/rates",)}, {})
 
-    assert violations == [
-        "route prefix '/carriers/rates' of module 'beta' overlaps '/carriers' of module 'alpha'"
-    ]
+    assert violations == ["route prefix '/carriers/rates' of module 'beta' overlaps '/carriers' of module 'alpha'"]
 
 
 def test_prefixes_sharing_only_a_stem_do_not_overlap() -> None:
@@ -230,9 +224,7 @@ def test_prefixes_sharing_only_a_stem_do_not_overlap() -> None:
 
 
 def test_a_route_outside_the_modules_prefixes_is_reported() -> None:
-    paths = {
-        "alpha": ["/api/v1/health", "/metrics", "/api/v1/lanes", "/api/v1/lanes/{id:int}", "/api/v1/quotes"]
-    }
+    paths = {"alpha": ["/api/v1/health", "/metrics", "/api/v1/lanes", "/api/v1/lanes/{id:int}", "/api/v1/quotes"]}
 
     assert route_violations({"alpha": ("/lanes",)}, paths) == [
         "module 'alpha' serves '/api/v1/quotes', outside its route prefixes ['/api/v1/lanes']"
@@ -438,9 +430,7 @@ class FakeDataclassSummary:
 
 
 def test_a_clean_fake_api_passes() -> None:
-    api = fake_module(
-        FAKE_API, FakeDirectory, FakeSummary, FakeStatus, FakeNotFound, msgspec.Struct, Protocol
-    )
+    api = fake_module(FAKE_API, FakeDirectory, FakeSummary, FakeStatus, FakeNotFound, msgspec.Struct, Protocol)
 
     assert api_violations({"fake": api}) == []
 

@@ -72,9 +72,7 @@ async def test_patch_changes_only_sent_fields(client: Client) -> None:
 
 async def test_patch_can_clear_optional_fields_and_replace_metadata(client: Client) -> None:
     created = await create(client)
-    response = await client.patch(
-        f"{BASE}/{created['id']}", json={"description": None, "metadata": {"code": "NEW"}}
-    )
+    response = await client.patch(f"{BASE}/{created['id']}", json={"description": None, "metadata": {"code": "NEW"}})
     updated = data_of(response)
     assert updated["description"] is None
     assert updated["metadata"] == {"code": "NEW"}
@@ -132,9 +130,7 @@ async def test_list_pages_sorts_and_searches(client: Client) -> None:
     assert first["page"] == 1
     assert first["limit"] == 2
     assert [c["name"] for c in first["carriers"]] == ["Delta Freight", "Echo Express"]
-    last = data_of(
-        await client.get(BASE, params={"limit": 2, "page": 3, "sortBy": "name", "sortOrder": "ASC"})
-    )
+    last = data_of(await client.get(BASE, params={"limit": 2, "page": 3, "sortBy": "name", "sortOrder": "ASC"}))
     assert [c["name"] for c in last["carriers"]] == ["Hotel 50% Cargo"]
 
     search = data_of(await client.get(BASE, params={"search": "EXPRESS"}))

@@ -25,9 +25,7 @@ async def wait_all_published(app: Litestar, expected: int) -> list[object]:
     raise AssertionError(f"outbox not drained: {[(r.event_type, r.status) for r in rows]}")  # type: ignore[attr-defined]
 
 
-async def test_each_write_leaves_an_event_that_the_relay_publishes(
-    client: httpx.AsyncClient, app: Litestar
-) -> None:
+async def test_each_write_leaves_an_event_that_the_relay_publishes(client: httpx.AsyncClient, app: Litestar) -> None:
     created = data_of(await client.post(BASE, json=carrier_body(name="Event Lines")))
     carrier_id = created["id"]
     await client.patch(f"{BASE}/{carrier_id}", json={"description": "changed"})

@@ -100,9 +100,7 @@ async def test_unknown_field_message_names_the_property(client: httpx.AsyncClien
     [(b"{not json", 400), (b"", 400), (b"[1, 2]", 400), (b'"a string"', 400), (b"null", 400)],
     ids=["malformed", "empty", "array", "string", "null"],
 )
-async def test_unusable_bodies_are_400(
-    client: httpx.AsyncClient, app: Litestar, content: bytes, expected: int
-) -> None:
+async def test_unusable_bodies_are_400(client: httpx.AsyncClient, app: Litestar, content: bytes, expected: int) -> None:
     response = await client.post(BASE, content=content, headers={"content-type": "application/json"})
     assert_error(response, expected)
     assert await count_rows(app, "carrier", "carriers") == 0
@@ -161,9 +159,7 @@ async def test_bad_ids_are_4xx(client: httpx.AsyncClient, method: str, raw_id: s
         ({"page": "0", "limit": "1000", "sortOrder": "x"}, {"page", "limit", "sortOrder"}),
     ],
 )
-async def test_bad_list_parameters_are_400(
-    client: httpx.AsyncClient, query: dict[str, str], fields: set[str]
-) -> None:
+async def test_bad_list_parameters_are_400(client: httpx.AsyncClient, query: dict[str, str], fields: set[str]) -> None:
     errors = field_errors(await client.get(BASE, params=query))
     assert set(errors) == fields
 

@@ -91,9 +91,7 @@ def wire(
     return transport, relay
 
 
-async def publish(
-    sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True
-) -> EventEnvelope:
+async def publish(sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True) -> EventEnvelope:
     async with sessions() as session:
         envelope = probe_outbox.publish(session, ProbeHappened(label=label))
         if commit:
@@ -105,9 +103,7 @@ async def publish(
 
 async def statuses(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
     async with sessions() as session:
-        return list(
-            await session.scalars(select(probe_outbox.record.status).order_by(probe_outbox.record.id))
-        )
+        return list(await session.scalars(select(probe_outbox.record.status).order_by(probe_outbox.record.id)))
 
 
 async def notes(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -165,9 +161,7 @@ async def test_failed_handler_is_retried_with_its_effects_rolled_back(
 async def test_retries_wait_for_the_backoff(sessions: async_sessionmaker[AsyncSession]) -> None:
     handler = Flaky(failures=1)
     transport = InProcessTransport()
-    transport.subscribe(
-        BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox)
-    )
+    transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox))
     relay = OutboxRelay(probe_outbox, sessions, transport, backoff_base=60.0)
     await publish(sessions, "later")
     await relay.relay_pending()

@@ -53,9 +53,7 @@ async def test_module_health_route_and_liveness(client: httpx.AsyncClient) -> No
 
 
 async def test_unreachable_module_database_is_503_on_its_route_in_the_error_shape(tmp_path: Path) -> None:
-    settings = Settings.from_mapping(
-        {"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": UNREACHABLE_MYSQL}
-    )
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": UNREACHABLE_MYSQL})
     app = create_app(settings)
     async with running(app), http_client(app) as client:
         response = await client.get("/api/v1/carriers/health")

@@ -22,9 +22,7 @@ def test_defaults_are_the_embedded_single_process() -> None:
 
 def test_auth_and_user_share_the_identity_file_by_default() -> None:
     settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": "/data"})
-    assert settings.database_url("auth", "shared_user.sqlite") == settings.database_url(
-        "user", "shared_user.sqlite"
-    )
+    assert settings.database_url("auth", "shared_user.sqlite") == settings.database_url("user", "shared_user.sqlite")
 
 
 @pytest.mark.parametrize(
@@ -59,9 +57,7 @@ def test_mysql_spellings_are_normalized_to_the_async_driver() -> None:
 
 
 def test_unknown_module_fails_naming_the_setting(tmp_path: Path) -> None:
-    settings = Settings.from_mapping(
-        {"FREIGHTDESK_DATA_DIR": str(tmp_path), "FREIGHTDESK_MODULES": "carrier,billing"}
-    )
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "FREIGHTDESK_MODULES": "carrier,billing"})
     with pytest.raises(SettingsError, match=r"FREIGHTDESK_MODULES.*billing"):
         create_app(settings)
 
@@ -78,9 +74,7 @@ def test_unknown_module_fails_naming_the_setting(tmp_path: Path) -> None:
     ],
 )
 def test_production_refuses_insecure_defaults(tmp_path: Path, values: dict[str, str], problem: str) -> None:
-    settings = Settings.from_mapping(
-        {"FREIGHTDESK_ENV": "production", "FREIGHTDESK_DATA_DIR": str(tmp_path), **values}
-    )
+    settings = Settings.from_mapping({"FREIGHTDESK_ENV": "production", "FREIGHTDESK_DATA_DIR": str(tmp_path), **values})
     with pytest.raises(SettingsError, match=problem):
         create_app(settings)
 

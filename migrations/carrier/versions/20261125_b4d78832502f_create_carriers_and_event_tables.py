@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name=op.f("uq_carrier_event_outbox_event_id")),
     )
     with op.batch_alter_table("carrier_event_outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_carrier_event_outbox_status_available", ["status", "available_at"], unique=False
-        )
+        batch_op.create_index("ix_carrier_event_outbox_status_available", ["status", "available_at"], unique=False)
 
     op.create_table(
         "carriers",

@@ -91,15 +91,11 @@ class CarrierController(Controller):
         return CountOut(count=await carrier_service.count(_active_filter(is_active)))
 
     @get("/name/{name:str}", opt=requires("carriers.read"), summary="Find a carrier by name (ignoring case)")
-    async def carrier_by_name(
-        self, carrier_service: NamedDependency[CarrierService], name: CarrierName
-    ) -> CarrierOut:
+    async def carrier_by_name(self, carrier_service: NamedDependency[CarrierService], name: CarrierName) -> CarrierOut:
         return to_wire(await carrier_service.get_by_name(name))
 
     @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier")
-    async def get_carrier(
-        self, carrier_service: NamedDependency[CarrierService], id: ResourceId
-    ) -> CarrierOut:
+    async def get_carrier(self, carrier_service: NamedDependency[CarrierService], id: ResourceId) -> CarrierOut:
         return to_wire(await carrier_service.get(id))
 
     @patch("/{id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")

@@ -116,9 +116,7 @@ class CarrierService:
         )
 
     async def active(self) -> Sequence[Carrier]:
-        return (
-            await self.session.scalars(select(Carrier).where(Carrier.is_active).order_by(Carrier.id))
-        ).all()
+        return (await self.session.scalars(select(Carrier).where(Carrier.is_active).order_by(Carrier.id))).all()
 
     async def count(self, is_active: bool | None) -> int:
         statement = select(func.count()).select_from(Carrier)

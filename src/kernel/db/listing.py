@@ -36,10 +36,7 @@ async def fetch_page(
         statement = statement.where(search_clause(search_columns, params.search))
     total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     sort_column = sort_columns[params.sort_by]
-    if params.descending:
-        ordering = [sort_column.desc(), id_column.desc()]
-    else:
-        ordering = [sort_column.asc(), id_column.asc()]
+    ordering = [sort_column.desc(), id_column.desc()] if params.descending else [sort_column.asc(), id_column.asc()]
     rows = await session.scalars(statement.order_by(*ordering).offset(params.offset).limit(params.limit))
     items = cast("list[ModelT]", list(rows))
     return Page(items=items, total=int(total or 0), page=params.page, limit=params.limit)

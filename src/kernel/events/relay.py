@@ -49,9 +49,7 @@ async def outbox_stats(session: AsyncSession, outbox: Outbox) -> OutboxStats:
     counts = {status: (count, oldest) for status, count, oldest in rows}
     pending, oldest = counts.get(PENDING, (0, None))
     age = (datetime.now(UTC) - oldest.replace(tzinfo=UTC)).total_seconds() if oldest else 0.0
-    return OutboxStats(
-        pending=int(pending), dead=int(counts.get(DEAD, (0, None))[0]), oldest_pending_seconds=age
-    )
+    return OutboxStats(pending=int(pending), dead=int(counts.get(DEAD, (0, None))[0]), oldest_pending_seconds=age)
 
 
 class OutboxRelay:
@@ -147,9 +145,7 @@ class OutboxRelay:
                 try:
                     await self.relay_pending()
                 except Exception:
-                    log.warning(
-                        "outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True
-                    )
+                    log.warning("outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.interval)
                 wake.clear()
@@ -182,9 +178,7 @@ async def replay_dead_letters(
     """Put dead events back in the queue (all of them, or the given ids). Returns how many."""
     record = outbox.record
     statement = (
-        update(record)
-        .where(record.status == DEAD)
-        .values(status=PENDING, attempts=0, available_at=datetime.now(UTC))
+        update(record).where(record.status == DEAD).values(status=PENDING, attempts=0, available_at=datetime.now(UTC))
     )
     if event_ids:
         statement = statement.where(record.event_id.in_(event_ids))

@@ -77,9 +77,7 @@ def error_body(
 class EnvelopedResponse(Response[Any]):
     """The app's response class: wraps what a handler returns in the success envelope."""
 
-    def to_asgi_response(
-        self, app: Litestar | None, request: Request[Any, Any, Any], **kwargs: Any
-    ) -> ASGIResponse:
+    def to_asgi_response(self, app: Litestar | None, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
         status = kwargs.get("status_code") or self.status_code or 200
         if status != 204 and not request.route_handler.opt.get(RAW_BODY):
             self.content = success_body(self.content, status, request.method)

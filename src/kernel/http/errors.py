@@ -111,9 +111,7 @@ def handle_validation_exception(request: Request[Any, Any, Any], exc: Validation
     if not field_errors:
         # Litestar reports undecodable bodies without a field: say so plainly.
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        field_errors = {
-            "body": ["is not valid JSON" if "JSON" in detail or "decode" in detail else "is invalid"]
-        }
+        field_errors = {"body": ["is not valid JSON" if "JSON" in detail or "decode" in detail else "is invalid"]}
     return _response(request, 400, error_body(request, 400, "Validation failed", field_errors))
 
 
@@ -125,9 +123,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         message = "Forbidden"
     elif status == 404:
         message = (
-            exc.detail
-            if exc.detail and exc.detail != "Not Found"
-            else f"Cannot {request.method} {request.url.path}"
+            exc.detail if exc.detail and exc.detail != "Not Found" else f"Cannot {request.method} {request.url.path}"
         )
     elif status == 413:
         message = "Request body is too large (limit 1 MiB)"

@@ -28,9 +28,7 @@ Phone = Annotated[
     msgspec.Meta(
         max_length=25,
         pattern=PHONE_PATTERN,
-        extra={
-            "message": "must be a phone number: + and digits, spaces, dashes or parentheses, 10-15 digits"
-        },
+        extra={"message": "must be a phone number: + and digits, spaces, dashes or parentheses, 10-15 digits"},
     ),
 ]
 CurrencyCode = Annotated[

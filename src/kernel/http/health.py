@@ -21,9 +21,7 @@ def _registry(request: Request[Any, Any, Any]) -> HealthRegistry:
     return registry
 
 
-def health_response(
-    request: Request[Any, Any, Any], document: dict[str, Any], healthy: bool
-) -> Response[Any]:
+def health_response(request: Request[Any, Any, Any], document: dict[str, Any], healthy: bool) -> Response[Any]:
     """200 with the success envelope, or 503 with the error shape carrying the document under `data`."""
     document = {"timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"), **document}
     if healthy:
@@ -59,9 +57,7 @@ async def process_live(request: Request[Any, Any, Any]) -> Response[Any]:
     return health_response(request, {"status": "healthy"}, True)
 
 
-@get(
-    "/health/ready", opt=PUBLIC, tags=["health"], summary="Readiness: migrations applied and databases answer"
-)
+@get("/health/ready", opt=PUBLIC, tags=["health"], summary="Readiness: migrations applied and databases answer")
 async def process_ready(request: Request[Any, Any, Any]) -> Response[Any]:
     ok, details = await _registry(request).ready()
     return health_response(request, {"status": "healthy" if ok else UNHEALTHY, "modules": details}, ok)

@@ -14,16 +14,12 @@ from kernel.http.envelope import RAW_BODY
 from kernel.http.health import HEALTH_STATE_KEY
 
 OUTBOX_BACKLOG = Gauge("freightdesk_outbox_backlog", "Outbox events not yet delivered", ["module"])
-OUTBOX_OLDEST = Gauge(
-    "freightdesk_outbox_oldest_pending_seconds", "Age of the oldest pending event", ["module"]
-)
+OUTBOX_OLDEST = Gauge("freightdesk_outbox_oldest_pending_seconds", "Age of the oldest pending event", ["module"])
 OUTBOX_DEAD = Gauge("freightdesk_outbox_dead_letters", "Events that exhausted their retries", ["module"])
 
 
 def prometheus_config() -> PrometheusConfig:
-    return PrometheusConfig(
-        app_name="freightdesk", prefix="freightdesk", group_path=True, exclude=["^/metrics"]
-    )
+    return PrometheusConfig(app_name="freightdesk", prefix="freightdesk", group_path=True, exclude=["^/metrics"])
 
 
 @get("/metrics", opt={**PUBLIC, RAW_BODY: True}, include_in_schema=False)

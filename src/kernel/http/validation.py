@@ -163,9 +163,7 @@ def _walk(value: Any, schema: Any, path: str, errors: dict[str, list[str]]) -> N
         _add(errors, _located(path, message), humanize(message, _pattern_message(_metas_anywhere(schema))))
 
 
-def _walk_struct(
-    value: dict[str, Any], struct: type[msgspec.Struct], path: str, errors: dict[str, list[str]]
-) -> None:
+def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str, errors: dict[str, list[str]]) -> None:
     fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
     config = struct.__struct_config__
     prefix = f"{path}." if path else ""

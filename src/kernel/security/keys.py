@@ -65,9 +65,7 @@ def _load_public(path: Path, setting: str) -> Ed25519PublicKey:
 def _generate_development_key(path: Path) -> Ed25519PrivateKey:
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.write_bytes(pem)
     path.chmod(0o600)
     return key
@@ -96,24 +94,16 @@ class KeyRing:
     def load(cls, settings: Settings) -> KeyRing:
         private_file = settings.value("FREIGHTDESK_JWT_PRIVATE_KEY_FILE")
         public_files = [
-            p.strip()
-            for p in (settings.value("FREIGHTDESK_JWT_PUBLIC_KEY_FILES") or "").split(",")
-            if p.strip()
+            p.strip() for p in (settings.value("FREIGHTDESK_JWT_PUBLIC_KEY_FILES") or "").split(",") if p.strip()
         ]
         others = [_load_public(Path(p), "FREIGHTDESK_JWT_PUBLIC_KEY_FILES") for p in public_files]
         if private_file is not None:
-            return cls.from_keys(
-                _load_private(Path(private_file), "FREIGHTDESK_JWT_PRIVATE_KEY_FILE"), *others
-            )
+            return cls.from_keys(_load_private(Path(private_file), "FREIGHTDESK_JWT_PRIVATE_KEY_FILE"), *others)
         if settings.production:
             raise SettingsError(
                 "FREIGHTDESK_JWT_PRIVATE_KEY_FILE: production needs a signing key of its own "
                 "(generated development keys are refused)"
             )
         path = settings.data_dir / "keys" / "jwt-signing-ed25519.pem"
-        key = (
-            _load_private(path, "development signing key")
-            if path.exists()
-            else _generate_development_key(path)
-        )
+        key = _load_private(path, "development signing key") if path.exists() else _generate_development_key(path)
         return cls.from_keys(key, *others)

@@ -70,9 +70,7 @@ class TokenVerifier:
         except (TypeError, ValueError):
             raise InvalidToken() from None
         try:
-            revoked = await self.revocations.is_revoked(
-                principal.session_id, principal.user_id, principal.issued_at
-            )
+            revoked = await self.revocations.is_revoked(principal.session_id, principal.user_id, principal.issued_at)
         except StoreUnavailable:
             raise ServiceUnavailable("Session store unavailable") from None  # fail closed
         if revoked:
@@ -113,6 +111,4 @@ class TokenIssuer:
             "nbf": int(issued_at),
             "exp": int(issued_at) + self.ttl_seconds,
         }
-        return jwt.encode(
-            claims, self.keys.signing_key, algorithm=ALGORITHM, headers={"kid": self.keys.signing_kid}
-        )
+        return jwt.encode(claims, self.keys.signing_key, algorithm=ALGORITHM, headers={"kid": self.keys.signing_kid})
