@@ -25,6 +25,7 @@ from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory
 from kernel.logging import configure_logging
+from kernel.modules import MODULE_CONTEXTS_STATE_KEY
 from kernel.security.policy import TokenAccessPolicy
 from kernel.security.principal import PRINCIPAL_DEPENDENCY, provide_principal
 from kernel.settings import Settings
@@ -125,6 +126,7 @@ def _app_for(runtime: Runtime) -> Litestar:
                 HEALTH_STATE_KEY: runtime.health,
                 ACCESS_POLICY_STATE_KEY: TokenAccessPolicy(runtime.security.verifier),
                 RUNTIME_STATE_KEY: runtime,
+                MODULE_CONTEXTS_STATE_KEY: {m.descriptor.name: m.context for m in runtime.modules},
             }
         ),
         debug=False,

@@ -48,6 +48,17 @@ def require_service(name: str, configured: bool) -> None:
     pytest.skip(f"{name} not configured (set FREIGHTDESK_TEST_{name.upper()}_URL)")
 
 
+async def flush_test_redis() -> None:
+    """The Redis test database is the suite's own: start Redis-backed tests from an empty one."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
 def mysql_database_url(database: str) -> str:
     return f"{MYSQL_URL}/{database}"
 

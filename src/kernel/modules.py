@@ -57,6 +57,15 @@ class ModuleContext:
     security: Security
 
 
+MODULE_CONTEXTS_STATE_KEY = "module_contexts"
+
+
+def context_of(state: Mapping[str, Any], module: str) -> ModuleContext:
+    """The hosted module's context, from the app state (for building a module's request-scoped services)."""
+    contexts: Mapping[str, ModuleContext] = state[MODULE_CONTEXTS_STATE_KEY]
+    return contexts[module]
+
+
 Seeder = Callable[[ModuleContext, bool], Awaitable[None]]
 
 

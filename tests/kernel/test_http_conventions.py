@@ -58,3 +58,10 @@ async def test_no_stack_traces_in_errors(client: httpx.AsyncClient, path: str) -
     body = (await client.get(path)).text
     assert "Traceback" not in body
     assert "sqlalchemy" not in body.lower()
+
+
+async def test_plain_options_request_is_answered_without_a_token(client: httpx.AsyncClient) -> None:
+    client.headers.pop("Authorization", None)
+    response = await client.options("/api/v1/carriers")
+    assert response.status_code == 204
+    assert "OPTIONS" in response.headers["allow"]

@@ -43,9 +43,15 @@ class AccessPolicy(Protocol):
 ACCESS_POLICY_STATE_KEY = "access_policy"
 
 
+def _only_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's automatic OPTIONS handlers (they describe a route; they never reach a module)."""
+    methods: set[str] = getattr(handler, "http_methods", set())
+    return bool(methods) and methods <= {"OPTIONS", "HEAD"}
+
+
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     decision = access_of(handler)
-    if decision == "public":
+    if decision == "public" or _only_options(handler):
         return
     if decision is None:
         raise RuntimeError(f"route {handler} declares no access rule")

@@ -27,6 +27,7 @@ from kernel.contracts.errors import (
 )
 from kernel.http.envelope import error_body
 from kernel.http.validation import collect_field_errors, humanize
+from kernel.store import StoreUnavailable
 
 log = logging.getLogger("freightdesk.http")
 
@@ -142,6 +143,12 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _response(request, status, error_body(request, status, message or "Error"), headers)
 
 
+def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
+    """The shared store is needed for this request (revocations, sessions) and did not answer: fail closed."""
+    log.warning("shared store unavailable", extra={"path": request.url.path})
+    return _response(request, 503, error_body(request, 503, "Service Unavailable"))
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
     status = HTTP_500_INTERNAL_SERVER_ERROR
@@ -153,5 +160,6 @@ def exception_handlers() -> dict[Any, Any]:
         DomainError: handle_domain_error,
         ValidationException: handle_validation_exception,
         HTTPException: handle_http_exception,
+        StoreUnavailable: handle_store_unavailable,
         Exception: handle_unexpected,
     }

@@ -24,7 +24,7 @@ class Security:
     @classmethod
     def build(cls, settings: Settings, store: SharedStore) -> Security:
         keys = KeyRing.load(settings)
-        revocations = Revocations(store, settings.access_token_ttl)
+        revocations = Revocations(store, settings.access_token_ttl, settings.refresh_token_ttl)
         return cls(
             store=store,
             keys=keys,

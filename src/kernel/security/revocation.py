@@ -13,22 +13,29 @@ from kernel.store import SharedStore
 
 
 class Revocations:
-    def __init__(self, store: SharedStore, access_token_ttl_seconds: int) -> None:
+    def __init__(self, store: SharedStore, access_token_ttl_seconds: int, refresh_token_ttl_seconds: int) -> None:
         self.store = store
-        # Keep entries a little longer than the longest-lived access token.
-        self.ttl = access_token_ttl_seconds + 60
+        # A revoked session matters while its access tokens live; a user's cutoff also ends sessions
+        # (refresh tokens) started before it, so it lives as long as a refresh token can.
+        self.session_ttl = access_token_ttl_seconds + 60
+        self.user_ttl = max(access_token_ttl_seconds, refresh_token_ttl_seconds) + 60
 
     async def revoke_session(self, session_id: str) -> None:
-        await self.store.set(f"revoked:session:{session_id}", b"1", self.ttl)
+        await self.store.set(f"revoked:session:{session_id}", b"1", self.session_ttl)
 
     async def revoke_user_tokens(self, user_id: int, before: float | None = None) -> None:
         """Reject every token of `user_id` issued at or before `before` (default: now)."""
         moment = before if before is not None else time.time()
-        await self.store.set(f"revoked:user:{user_id}", f"{moment:.6f}".encode(), self.ttl)
+        await self.store.set(f"revoked:user:{user_id}", f"{moment:.6f}".encode(), self.user_ttl)
+
+    async def user_cutoff(self, user_id: int) -> float | None:
+        """The moment before which everything of this user was revoked, if any."""
+        cutoff = await self.store.get(f"revoked:user:{user_id}")
+        return float(cutoff) if cutoff is not None else None
 
     async def is_revoked(self, session_id: str, user_id: int, issued_at: float) -> bool:
         """`issued_at` is the token's `iat`, which carries fractions of a second (RFC 7519 allows it)."""
         if await self.store.get(f"revoked:session:{session_id}") is not None:
             return True
-        cutoff = await self.store.get(f"revoked:user:{user_id}")
-        return cutoff is not None and issued_at <= float(cutoff)
+        cutoff = await self.user_cutoff(user_id)
+        return cutoff is not None and issued_at <= cutoff

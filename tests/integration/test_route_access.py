@@ -1,0 +1,89 @@
+"""Every route of the app, read from the app itself: no token → 401, a token without the route's permission →
+403, a token with it → neither. A route that declares no access rule cannot even be mounted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from litestar import Litestar, get
+from litestar.handlers import HTTPRouteHandler
+
+from bootstrap.app import UndeclaredAccess, check_access_declarations, create_app
+from kernel.http.access import AUTHENTICATED_ONLY, access_of
+from kernel.settings import Settings
+from tests.helpers import bearer, token_for
+
+OUTSIDE_API = ("/api/docs", "/metrics")
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    method: str
+    path: str
+    decision: str
+
+    @property
+    def url(self) -> str:
+        """The path with every parameter filled by a plausible value (an id that exists or not: never 401/403)."""
+        return re.sub(r"\{[^}:]+(:int)?\}", lambda m: "1" if m.group(1) else "someone%40example.com", self.path)
+
+
+def route_cases(app: Litestar) -> list[RouteCase]:
+    cases = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler) or route.path.startswith(OUTSIDE_API):
+                continue
+            if handler.http_methods <= {"OPTIONS", "HEAD"}:
+                continue  # Litestar's automatic OPTIONS answer
+            decision = access_of(handler)
+            assert decision is not None, f"{route.path} declares no access rule"
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                cases.append(RouteCase(method, route.path, decision))
+    return cases
+
+
+async def call(client: httpx.AsyncClient, case: RouteCase, token: str | None) -> httpx.Response:
+    headers = bearer(token) if token else {}
+    body = {} if case.method in {"POST", "PATCH", "PUT"} else None
+    return await client.request(case.method, case.url, headers=headers, json=body)
+
+
+async def test_every_route_enforces_its_declared_access(client: httpx.AsyncClient, app: Litestar) -> None:
+    client.headers.pop("Authorization", None)
+    cases = route_cases(app)
+    assert len(cases) > 10
+    checked: list[str] = []
+    for case in cases:
+        anonymous = await call(client, case, None)
+        if case.decision == "public":
+            assert anonymous.status_code not in {401, 403}, (case, anonymous.text)
+            continue
+        assert anonymous.status_code == 401, (case, anonymous.text)
+        assert anonymous.json()["error"] == "Unauthorized"
+        if case.decision != AUTHENTICATED_ONLY:
+            unrelated = token_for(app, permissions=["content.read"], user_id=987654)
+            denied = await call(client, case, unrelated)
+            assert denied.status_code == 403, (case, denied.text)
+            allowed = await call(client, case, token_for(app, permissions=[case.decision], user_id=987654))
+        else:
+            allowed = await call(client, case, token_for(app, permissions=[], user_id=987654))
+        assert allowed.status_code not in {401, 403}, (case, allowed.status_code, allowed.text)
+        checked.append(f"{case.method} {case.path}")
+    assert checked
+
+
+def test_an_undeclared_route_stops_the_app_from_starting(tmp_path: object) -> None:
+    """The planted violation: a route with neither `requires(...)` nor PUBLIC."""
+
+    @get("/api/v1/sneaky")
+    async def sneaky() -> dict[str, str]:
+        return {"open": "door"}
+
+    app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
+    app.register(sneaky)
+    with pytest.raises(UndeclaredAccess, match="/api/v1/sneaky"):
+        check_access_declarations(app)
