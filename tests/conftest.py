@@ -196,7 +196,38 @@ async def running(app: Litestar) -> AsyncIterator[None]:
 
 
 def http_client(app: Litestar) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+    """Every response any test receives passes through `scan_for_secrets`."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver.local",
+        event_hooks={"response": [scan_response]},
+    )
+
+
+# Password hash prefixes (argon2, bcrypt) and the passwords the suite uses: none may ever leave the app.
+SECRET_MARKERS = (
+    "$argon2",
+    "$2a$",
+    "$2b$",
+    "$2y$",
+    "admin123",
+    "Correct-Horse-42",
+    "First-Password-1",
+    "Second-Password-2",
+    "password_hash",
+    "passwordHash",
+)
+
+
+def scan_for_secrets(body: str, where: str) -> None:
+    for marker in SECRET_MARKERS:
+        if marker in body:
+            raise AssertionError(f"response to {where} contains {marker!r}")
+
+
+async def scan_response(response: httpx.Response) -> None:
+    await response.aread()
+    scan_for_secrets(response.text, f"{response.request.method} {response.request.url.path}")
 
 
 def data_of(response: Any) -> Any:

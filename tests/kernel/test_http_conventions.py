@@ -65,3 +65,15 @@ async def test_plain_options_request_is_answered_without_a_token(client: httpx.A
     response = await client.options("/api/v1/carriers")
     assert response.status_code == 204
     assert "OPTIONS" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    "leak",
+    ['{"hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"}', '{"h": "$2b$12$abcdefghijklmnopqrstuv"}', "admin123"],
+)
+def test_the_response_scanner_catches_a_leak(leak: str) -> None:
+    """Planted leak: the hook that checks every response of the suite must fail on it."""
+    from tests.conftest import scan_for_secrets
+
+    with pytest.raises(AssertionError, match="contains"):
+        scan_for_secrets(leak, "GET /planted")
