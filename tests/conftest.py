@@ -214,8 +214,6 @@ SECRET_MARKERS = (
     "Correct-Horse-42",
     "First-Password-1",
     "Second-Password-2",
-    "password_hash",
-    "passwordHash",
 )
 
 

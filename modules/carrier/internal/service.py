@@ -91,7 +91,7 @@ class CarrierService:
         self.repository = CarrierRepository(session=session, auto_expunge=False)
 
     async def get(self, carrier_id: int) -> Carrier:
-        carrier = await self.repository.get_one_or_none(Carrier.id == carrier_id)
+        carrier = await self.session.get(Carrier, carrier_id)
         if carrier is None:
             raise CarrierNotFound()
         return carrier

@@ -27,11 +27,33 @@ class InvalidToken(Unauthorized):
 
 
 class TokenVerifier:
+    CACHE_SIZE = 10_000
+
     def __init__(self, keys: KeyRing, issuer: str, revocations: Revocations, leeway_seconds: int = 0) -> None:
         self.keys = keys
         self.issuer = issuer
         self.revocations = revocations
         self.leeway = leeway_seconds
+        # Signature checks cost more than the rest of a small request; a token's claims cannot change, so a
+        # verified token is remembered until it expires. Revocation is still looked up on every request.
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
+
+    def _cached(self, token: str) -> Principal | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        principal, not_before, expires_at = entry
+        now = time.time()
+        if now < not_before - self.leeway or now >= expires_at + self.leeway:
+            del self._verified[token]
+            return None
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        not_before = float(claims.get("nbf", claims["iat"]))
+        self._verified[token] = (principal, not_before, float(claims["exp"]))
 
     def decode(self, token: str) -> Mapping[str, Any]:
         """Signature and claims only (no revocation lookup). Raises InvalidToken."""
@@ -56,6 +78,16 @@ class TokenVerifier:
         return claims
 
     async def verify(self, token: str) -> Principal:
+        principal = self._cached(token) or self._principal(token)
+        try:
+            revoked = await self.revocations.is_revoked(principal.session_id, principal.user_id, principal.issued_at)
+        except StoreUnavailable:
+            raise ServiceUnavailable("Session store unavailable") from None  # fail closed
+        if revoked:
+            raise InvalidToken()
+        return principal
+
+    def _principal(self, token: str) -> Principal:
         claims = self.decode(token)
         try:
             principal = Principal(
@@ -69,12 +101,7 @@ class TokenVerifier:
             )
         except (TypeError, ValueError):
             raise InvalidToken() from None
-        try:
-            revoked = await self.revocations.is_revoked(principal.session_id, principal.user_id, principal.issued_at)
-        except StoreUnavailable:
-            raise ServiceUnavailable("Session store unavailable") from None  # fail closed
-        if revoked:
-            raise InvalidToken()
+        self._remember(token, principal, claims)
         return principal
 
 
