@@ -1,0 +1,23 @@
+-- Freightdesk databases, application user and grants: the one source of truth.
+-- Used by compose (mounted into /docker-entrypoint-initdb.d/) and by .ci/run (piped to `mariadb -uroot`).
+-- Safe to run again. The password below is the documented local default; production mode refuses it.
+-- .ci/run replaces it when FREIGHTDESK_DB_PASSWORD is set.
+
+-- The hybrid split (docs: architecture §3): auth and user share one database, each business module has its own.
+CREATE DATABASE IF NOT EXISTS `shared_user_db` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS `customer_service_db` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS `carrier_service_db` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE DATABASE IF NOT EXISTS `pricing_service_db` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE USER IF NOT EXISTS 'freightdesk'@'%' IDENTIFIED BY 'freightdesk';
+-- Keep the password in step when the user already existed with another one.
+ALTER USER 'freightdesk'@'%' IDENTIFIED BY 'freightdesk';
+
+GRANT ALL PRIVILEGES ON `shared_user_db`.* TO 'freightdesk'@'%';
+GRANT ALL PRIVILEGES ON `customer_service_db`.* TO 'freightdesk'@'%';
+GRANT ALL PRIVILEGES ON `carrier_service_db`.* TO 'freightdesk'@'%';
+GRANT ALL PRIVILEGES ON `pricing_service_db`.* TO 'freightdesk'@'%';
+-- The test suite drops and creates its own databases, all named fdtest_<something>.
+GRANT ALL PRIVILEGES ON `fdtest\_%`.* TO 'freightdesk'@'%';
+
+FLUSH PRIVILEGES;
