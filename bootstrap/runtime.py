@@ -111,7 +111,7 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     hosted: list[HostedModule] = []
     for descriptor, database in zip(descriptors, databases, strict=True):
         database.prepare()
-        config = database.sqlalchemy_config(pool_size=settings.db_pool_size)
+        config = database.sqlalchemy_config(pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping)
         engine = config.get_engine()
         configure_engine(engine)
         session_maker = new_session_maker(engine)

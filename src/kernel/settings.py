@@ -125,6 +125,7 @@ class Settings:
     relay_interval_seconds: float = 1.0
     event_max_attempts: int = 8
     db_pool_size: int = 10
+    db_pre_ping: bool = False
     jwt_issuer: str = "auth-service"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 7 * 24 * 3600
@@ -199,6 +200,7 @@ class Settings:
                 "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
             ),
             db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
+            db_pre_ping=_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),
             jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
             access_token_ttl=_positive_int(
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")
