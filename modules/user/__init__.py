@@ -1,0 +1,1 @@
+"""User module: users, roles, permissions, role assignment and profiles (identity database)."""

@@ -1,0 +1,89 @@
+"""User module's public interface. The user module owns every user record *and its password hash*; the
+auth module (sessions, tokens) asks through `UserDirectory` and never sees a hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+from kernel.contracts.errors import Conflict, NotFound
+
+
+class RoleView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: int
+    name: str
+    description: str | None
+    is_active: bool
+    permissions: tuple[str, ...]
+
+
+class UserView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The `User` object of api-v1 §4, exactly as it goes on the wire (never a password or hash)."""
+
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    full_name: str
+    phone: str | None
+    is_active: bool
+    is_email_verified: bool
+    last_login_at: datetime | None
+    password_changed_at: datetime | None
+    roles: tuple[RoleView, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(role.name for role in self.roles if role.is_active)
+
+    @property
+    def permission_names(self) -> tuple[str, ...]:
+        """Union of the permissions of the user's active roles, sorted."""
+        return tuple(sorted({p for role in self.roles if role.is_active for p in role.permissions}))
+
+
+class NewUser(msgspec.Struct, frozen=True, kw_only=True):
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+
+
+class UserDirectory(Protocol):
+    """What other modules may ask of users. Every method opens its own session and returns DTOs."""
+
+    async def get_user(self, user_id: int) -> UserView | None:
+        """The user, or None when no user has that id."""
+
+    async def find_by_email(self, email: str) -> UserView | None:
+        """Case-insensitive lookup."""
+
+    async def exists(self, user_id: int) -> bool: ...
+
+    async def verify_credentials(self, email: str, password: str) -> UserView | None:
+        """The active user whose password matches, else None — with comparable timing whether or not the
+        email exists (a dummy hash is verified). A legacy bcrypt hash is upgraded to argon2id on success."""
+
+    async def record_login(self, user_id: int) -> None:
+        """Set `lastLoginAt` to now."""
+
+    async def register_user(self, new_user: NewUser) -> UserView:
+        """Create an active user with the role `user`. Raises EmailTaken or ValidationFailed (password policy,
+        names, phone — fieldErrors keyed by the request's camelCase field names)."""
+
+    async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
+        """Raises ValidationFailed with `currentPassword: ["is incorrect"]` or the policy's messages on
+        `newPassword`; UserNotFound. Does not revoke sessions (the caller decides which)."""
+
+
+class UserNotFound(NotFound):
+    default_message = "User not found"
+
+
+class EmailTaken(Conflict):
+    default_message = "Email already exists"

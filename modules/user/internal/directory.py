@@ -1,0 +1,49 @@
+"""In-process implementation of `UserDirectory`: each call opens its own session and returns DTOs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kernel.security.revocation import Revocations
+from modules.user.api import NewUser, UserView
+from modules.user.internal.models import User
+from modules.user.internal.service import UserService
+from modules.user.internal.views import user_view
+
+
+class SqlUserDirectory:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], revocations: Revocations) -> None:
+        self._session_maker = session_maker
+        self._revocations = revocations
+
+    async def get_user(self, user_id: int) -> UserView | None:
+        async with self._session_maker() as session:
+            user = await session.get(User, user_id)
+            return user_view(user) if user is not None else None
+
+    async def find_by_email(self, email: str) -> UserView | None:
+        async with self._session_maker() as session:
+            user = await UserService(session, self._revocations).find_by_email(email)
+            return user_view(user) if user is not None else None
+
+    async def exists(self, user_id: int) -> bool:
+        async with self._session_maker() as session:
+            return await session.scalar(select(User.id).where(User.id == user_id)) is not None
+
+    async def verify_credentials(self, email: str, password: str) -> UserView | None:
+        async with self._session_maker() as session:
+            user = await UserService(session, self._revocations).verify_credentials(email, password)
+            return user_view(user) if user is not None else None
+
+    async def record_login(self, user_id: int) -> None:
+        async with self._session_maker() as session:
+            await UserService(session, self._revocations).record_login(user_id)
+
+    async def register_user(self, new_user: NewUser) -> UserView:
+        async with self._session_maker() as session:
+            return user_view(await UserService(session, self._revocations).register(new_user))
+
+    async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
+        async with self._session_maker() as session:
+            await UserService(session, self._revocations).change_password(user_id, current_password, new_password)

@@ -1,0 +1,127 @@
+"""Profiles: one per user, read and written by the owner or by holders of `users.update`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.contracts.errors import FieldErrors
+from kernel.http.fields import present
+from modules.user.api import UserNotFound
+from modules.user.internal.errors import ProfileExists, ProfileNotFound
+from modules.user.internal.models import User, UserProfile
+from modules.user.internal.schemas import Address, ProfileCreate, ProfileUpdate, SocialLinks
+
+MAX_DOCUMENT_CHARS = 2000
+
+
+def _check_birth_date(errors: FieldErrors, value: date | None) -> date | None:
+    if value is not None and value > datetime.now(UTC).date():
+        errors.add("dateOfBirth", "must not be in the future")
+    return value
+
+
+def _document(errors: FieldErrors, field: str, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A free-form object (preferences, metadata), bounded so a profile row stays small."""
+    if value is None:
+        return None
+    if len(msgspec.json.encode(value)) > MAX_DOCUMENT_CHARS:
+        errors.add(field, f"must be at most {MAX_DOCUMENT_CHARS} characters as JSON")
+    return value
+
+
+def _object(value: Address | SocialLinks | None) -> dict[str, Any] | None:
+    """A typed sub-object as stored: camelCase keys, blank and absent entries dropped."""
+    if value is None:
+        return None
+    document: dict[str, Any] = msgspec.to_builtins(value)
+    cleaned = {key: item.strip() for key, item in document.items() if isinstance(item, str) and item.strip()}
+    return cleaned or None
+
+
+def _clean_text(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.strip() or None
+
+
+class ProfileService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> UserProfile:
+        await self.ensure_user(user_id)
+        profile = await self._find(user_id)
+        if profile is None:
+            raise ProfileNotFound()
+        return profile
+
+    async def create(self, user_id: int, data: ProfileCreate) -> UserProfile:
+        await self.ensure_user(user_id)
+        errors = FieldErrors()
+        profile = UserProfile(
+            user_id=user_id,
+            date_of_birth=_check_birth_date(errors, data.date_of_birth),
+            bio=_clean_text(data.bio),
+            avatar=data.avatar,
+            address=_object(data.address),
+            social_links=_object(data.social_links),
+            preferences=_document(errors, "preferences", data.preferences),
+            extra=_document(errors, "metadata", data.metadata),
+        )
+        errors.raise_if_any()
+        if await self._find(user_id) is not None:
+            raise ProfileExists()
+        self.session.add(profile)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            raise ProfileExists() from None
+        await self.session.commit()
+        return profile
+
+    async def update(self, user_id: int, data: ProfileUpdate) -> UserProfile:
+        profile = await self.get(user_id)
+        errors = FieldErrors()
+        changes: dict[str, Any] = {}
+        if present(data.date_of_birth):
+            changes["date_of_birth"] = _check_birth_date(errors, data.date_of_birth)
+        if present(data.bio):
+            changes["bio"] = _clean_text(data.bio)
+        if present(data.avatar):
+            changes["avatar"] = data.avatar
+        if present(data.address):
+            changes["address"] = _object(data.address)
+        if present(data.social_links):
+            changes["social_links"] = _object(data.social_links)
+        if present(data.preferences):
+            changes["preferences"] = _document(errors, "preferences", data.preferences)
+        if present(data.metadata):
+            changes["extra"] = _document(errors, "metadata", data.metadata)
+        errors.raise_if_any()
+        changed = [attr for attr, value in changes.items() if getattr(profile, attr) != value]
+        if not changed:
+            return profile
+        for attr in changed:
+            setattr(profile, attr, changes[attr])
+        await self.session.commit()
+        return profile
+
+    async def delete(self, user_id: int) -> None:
+        profile = await self.get(user_id)
+        await self.session.delete(profile)
+        await self.session.commit()
+
+    async def ensure_user(self, user_id: int) -> None:
+        if await self.session.scalar(select(User.id).where(User.id == user_id)) is None:
+            raise UserNotFound()
+
+    async def _find(self, user_id: int) -> UserProfile | None:
+        found: UserProfile | None = await self.session.scalar(select(UserProfile).where(UserProfile.user_id == user_id))
+        return found

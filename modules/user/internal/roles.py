@@ -1,0 +1,216 @@
+"""Role and permission use cases. A change to a role reaches tokens by revoking its holders' tokens: their next
+token (after a refresh or login) carries the new permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.contracts.errors import FieldErrors
+from kernel.db.listing import fetch_page
+from kernel.http.fields import present
+from kernel.listing import ListParams, Page
+from kernel.security.revocation import Revocations
+from modules.user.events import UserRolesChanged
+from modules.user.internal.errors import AdminRoleProtected, RoleInUse, RoleNameTaken, RoleNotFound
+from modules.user.internal.models import Permission, Role, User, outbox, role_permissions, user_roles
+from modules.user.internal.schemas import RoleCreate, RoleStats, RoleUpdate
+from modules.user.internal.service import ADMIN_ROLE, NAME_MAX, NAME_MIN
+from modules.user.internal.views import active_role_names
+
+SORTABLE = {
+    "createdAt": Role.created_at,
+    "updatedAt": Role.updated_at,
+    "name": Role.name,
+    "isActive": Role.is_active,
+    "id": Role.id,
+}
+SEARCHABLE = (Role.name, Role.description)
+
+
+def _clean_role_name(errors: FieldErrors, raw: str) -> str:
+    name = raw.strip()
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        errors.add("name", f"must be {NAME_MIN}-{NAME_MAX} characters (after trimming spaces)")
+    return name
+
+
+def _clean_text(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.strip() or None
+
+
+class RoleService:
+    def __init__(self, session: AsyncSession, revocations: Revocations) -> None:
+        self.session = session
+        self.revocations = revocations
+
+    async def get(self, role_id: int) -> Role:
+        role = await self.session.get(Role, role_id)
+        if role is None:
+            raise RoleNotFound()
+        return role
+
+    async def get_by_name(self, name: str) -> Role:
+        role: Role | None = await self.session.scalar(select(Role).where(Role.name_key == name.strip().lower()))
+        if role is None:
+            raise RoleNotFound()
+        return role
+
+    async def page(self, params: ListParams, active_only: bool | None) -> Page[Role]:
+        statement = select(Role)
+        if active_only:
+            statement = statement.where(Role.is_active)
+        return await fetch_page(
+            self.session, statement, params, search_columns=SEARCHABLE, sort_columns=SORTABLE, id_column=Role.id
+        )
+
+    async def active(self) -> Sequence[Role]:
+        return (await self.session.scalars(select(Role).where(Role.is_active).order_by(Role.id))).all()
+
+    async def users_count(self, role_id: int) -> int:
+        statement = select(func.count()).select_from(user_roles).where(user_roles.c.role_id == role_id)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def members(self, role_id: int) -> Sequence[User]:
+        await self.get(role_id)
+        statement = select(User).where(User.roles.any(Role.id == role_id)).order_by(User.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def stats(self) -> RoleStats:
+        total = int(await self.session.scalar(select(func.count()).select_from(Role)) or 0)
+        active = int(await self.session.scalar(select(func.count()).select_from(Role).where(Role.is_active)) or 0)
+        permissions = int(await self.session.scalar(select(func.count()).select_from(Permission)) or 0)
+        grants = int(await self.session.scalar(select(func.count()).select_from(role_permissions)) or 0)
+        return RoleStats(
+            total_roles=total,
+            active_roles=active,
+            inactive_roles=total - active,
+            total_permissions=permissions,
+            average_permissions_per_role=round(grants / total, 2) if total else 0.0,
+        )
+
+    async def create(self, data: RoleCreate) -> Role:
+        errors = FieldErrors()
+        name = _clean_role_name(errors, data.name)
+        permissions = (
+            await self.resolve_permissions(errors, data.permission_ids) if data.permission_ids is not None else []
+        )
+        errors.raise_if_any()
+        await self._ensure_name_free(name)
+        role = Role(
+            name=name,
+            name_key=name.lower(),
+            description=_clean_text(data.description),
+            is_active=data.is_active,
+            permissions=permissions,
+        )
+        self.session.add(role)
+        await self._flush_or_conflict()
+        await self.session.commit()
+        return role
+
+    async def update(self, role_id: int, data: RoleUpdate) -> Role:
+        role = await self.get(role_id)
+        errors = FieldErrors()
+        changes: dict[str, Any] = {}
+        if present(data.name):
+            name = _clean_role_name(errors, data.name)
+            if name != role.name:
+                changes["name"] = name
+        if present(data.description):
+            changes["description"] = _clean_text(data.description)
+        if present(data.is_active):
+            changes["is_active"] = data.is_active
+        permissions = None
+        if present(data.permission_ids):
+            permissions = await self.resolve_permissions(errors, data.permission_ids)
+        errors.raise_if_any()
+
+        changed = [attr for attr, value in changes.items() if getattr(role, attr) != value]
+        permissions_changed = permissions is not None and {p.id for p in permissions} != {
+            p.id for p in role.permissions
+        }
+        protected = role.name_key == ADMIN_ROLE and (
+            ("name" in changed and changes["name"].lower() != ADMIN_ROLE) or changes.get("is_active") is False
+        )
+        if protected:
+            raise AdminRoleProtected()
+        if "name" in changed and changes["name"].lower() != role.name_key:
+            await self._ensure_name_free(changes["name"])
+        if not changed and not permissions_changed:
+            return role
+        for attr in changed:
+            setattr(role, attr, changes[attr])
+        if "name" in changed:
+            role.name_key = role.name.lower()
+        if permissions_changed and permissions is not None:
+            role.permissions = permissions
+        await self._flush_or_conflict()
+        holders = await self.members(role.id)
+        if "name" in changed or "is_active" in changed:
+            # The role names in the holders' tokens change.
+            for user in holders:
+                outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+        await self.session.commit()
+        for user in holders:
+            await self.revocations.revoke_user_tokens(user.id)
+        return role
+
+    async def delete(self, role_id: int) -> None:
+        role = await self.get(role_id)
+        if role.name_key == ADMIN_ROLE:
+            raise AdminRoleProtected("The admin role cannot be deleted")
+        if await self.users_count(role.id):
+            raise RoleInUse()
+        await self.session.delete(role)
+        await self.session.commit()
+
+    async def resolve_permissions(self, errors: FieldErrors, permission_ids: Sequence[int]) -> list[Permission]:
+        wanted = sorted(set(permission_ids))
+        if not wanted:
+            return []
+        found = (
+            await self.session.scalars(select(Permission).where(Permission.id.in_(wanted)).order_by(Permission.name))
+        ).all()
+        missing = sorted(set(wanted) - {p.id for p in found})
+        if missing:
+            errors.add("permissionIds", f"unknown permission id(s): {', '.join(map(str, missing))}")
+        return list(found)
+
+    async def _ensure_name_free(self, name: str) -> None:
+        if await self.session.scalar(select(Role.id).where(Role.name_key == name.lower())) is not None:
+            raise RoleNameTaken()
+
+    async def _flush_or_conflict(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            raise RoleNameTaken() from None
+
+
+class PermissionService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> Sequence[Permission]:
+        statement = select(Permission).order_by(Permission.category, Permission.name)
+        return (await self.session.scalars(statement)).all()
+
+    async def categories(self) -> list[str]:
+        statement = select(Permission.category).distinct().order_by(Permission.category)
+        return list((await self.session.scalars(statement)).all())
+
+    async def in_category(self, category: str) -> Sequence[Permission]:
+        statement = (
+            select(Permission)
+            .where(func.upper(Permission.category) == category.strip().upper())
+            .order_by(Permission.name)
+        )
+        return (await self.session.scalars(statement)).all()

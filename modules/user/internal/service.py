@@ -1,0 +1,393 @@
+"""User use cases: rules beyond the wire schema, password hashing, role assignment, the last-administrator
+rule, token revocation and events through the outbox (written in the same transaction as the change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.contracts.errors import FieldErrors
+from kernel.contracts.events import IntegrationEvent
+from kernel.db.listing import fetch_page
+from kernel.http.fields import present
+from kernel.listing import ListParams, Page
+from kernel.security.revocation import Revocations
+from modules.user.api import EmailTaken, NewUser, UserNotFound
+from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
+from modules.user.internal.errors import LastAdministrator, RoleNotFound, SelfDeletion
+from modules.user.internal.models import Role, User, UserProfile, outbox, user_roles
+from modules.user.internal.password_policy import check_password
+from modules.user.internal.passwords import hash_password, needs_rehash, verify_dummy, verify_password
+from modules.user.internal.schemas import UserCreate, UserUpdate
+from modules.user.internal.views import active_role_names
+
+NAME_MIN, NAME_MAX = 2, 50
+ADMIN_ROLE = "admin"
+DEFAULT_ROLE = "user"
+SORTABLE = {
+    "createdAt": User.created_at,
+    "updatedAt": User.updated_at,
+    "email": User.email,
+    "firstName": User.first_name,
+    "lastName": User.last_name,
+    "isActive": User.is_active,
+    "lastLoginAt": User.last_login_at,
+    "id": User.id,
+}
+SEARCHABLE = (User.first_name, User.last_name, User.email)
+_WIRE_NAMES = {
+    "email": "email",
+    "password_hash": "password",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone": "phone",
+    "is_active": "isActive",
+    "is_email_verified": "isEmailVerified",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clean_name(errors: FieldErrors, field: str, raw: str) -> str:
+    name = raw.strip()
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        errors.add(field, f"must be {NAME_MIN}-{NAME_MAX} characters (after trimming spaces)")
+    return name
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class UserService:
+    """One request's (or one directory call's) work on users, in one session."""
+
+    def __init__(self, session: AsyncSession, revocations: Revocations) -> None:
+        self.session = session
+        self.revocations = revocations
+
+    # ---- reads
+
+    async def get(self, user_id: int) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    async def find_by_email(self, email: str) -> User | None:
+        found: User | None = await self.session.scalar(select(User).where(User.email == normalize_email(email)))
+        return found
+
+    async def get_by_email(self, email: str) -> User:
+        user = await self.find_by_email(email)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    async def email_exists(self, email: str) -> bool:
+        found = await self.session.scalar(select(User.id).where(User.email == normalize_email(email)))
+        return found is not None
+
+    async def page(self, params: ListParams, is_active: bool | None, role: str | None) -> Page[User]:
+        statement = select(User)
+        if is_active is not None:
+            statement = statement.where(User.is_active == is_active)
+        if role is not None:
+            statement = statement.where(User.roles.any(Role.name_key == role.strip().lower()))
+        return await fetch_page(
+            self.session, statement, params, search_columns=SEARCHABLE, sort_columns=SORTABLE, id_column=User.id
+        )
+
+    async def active(self) -> Sequence[User]:
+        return (await self.session.scalars(select(User).where(User.is_active).order_by(User.id))).all()
+
+    async def count(self, is_active: bool | None) -> int:
+        statement = select(func.count()).select_from(User)
+        if is_active is not None:
+            statement = statement.where(User.is_active == is_active)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def with_role(self, role_name: str) -> Sequence[User]:
+        role_key = role_name.strip().lower()
+        if await self.session.scalar(select(Role.id).where(Role.name_key == role_key)) is None:
+            raise RoleNotFound()
+        statement = select(User).where(User.roles.any(Role.name_key == role_key)).order_by(User.id)
+        return (await self.session.scalars(statement)).all()
+
+    # ---- credentials (used by the directory, for the auth module)
+
+    async def verify_credentials(self, email: str, password: str) -> User | None:
+        user = await self.find_by_email(email)
+        if user is None:
+            await verify_dummy(password)
+            return None
+        if not await verify_password(user.password_hash, password):
+            return None
+        if not user.is_active:
+            return None
+        if needs_rehash(user.password_hash):
+            # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.
+            user.password_hash = await hash_password(password)
+            await self.session.commit()
+        return user
+
+    async def record_login(self, user_id: int) -> None:
+        user = await self.get(user_id)
+        user.last_login_at = utc_now()
+        await self.session.commit()
+
+    async def change_password(self, user_id: int, current_password: str, new_password: str) -> User:
+        user = await self.get(user_id)
+        errors = FieldErrors()
+        if not await verify_password(user.password_hash, current_password):
+            errors.add("currentPassword", "is incorrect")
+        check_password(errors, "newPassword", new_password, user.email)
+        errors.raise_if_any()
+        user.password_hash = await hash_password(new_password)
+        user.password_changed_at = utc_now()
+        self._publish(UserUpdated(user_id=user.id, changes=["password"]))
+        await self.session.commit()
+        return user
+
+    # ---- writes
+
+    async def create(self, data: UserCreate) -> User:
+        """POST /users: roles from `roleIds`, else the role `user`."""
+        errors = FieldErrors()
+        email = normalize_email(data.email)
+        first_name = clean_name(errors, "firstName", data.first_name)
+        last_name = clean_name(errors, "lastName", data.last_name)
+        check_password(errors, "password", data.password, email)
+        if data.role_ids is not None:
+            roles = await self.resolve_roles(errors, "roleIds", data.role_ids)
+        else:
+            roles = await self._default_roles()
+        errors.raise_if_any()
+        return await self._insert(
+            email=email,
+            password=data.password,
+            first_name=first_name,
+            last_name=last_name,
+            phone=data.phone,
+            is_active=data.is_active,
+            is_email_verified=data.is_email_verified,
+            roles=roles,
+        )
+
+    async def register(self, new_user: NewUser) -> User:
+        """Self-service registration (through the auth module): an active user with the role `user`."""
+        errors = FieldErrors()
+        email = normalize_email(new_user.email)
+        first_name = clean_name(errors, "firstName", new_user.first_name)
+        last_name = clean_name(errors, "lastName", new_user.last_name)
+        check_password(errors, "password", new_user.password, email)
+        errors.raise_if_any()
+        return await self._insert(
+            email=email,
+            password=new_user.password,
+            first_name=first_name,
+            last_name=last_name,
+            phone=new_user.phone,
+            is_active=True,
+            is_email_verified=False,
+            roles=await self._default_roles(),
+        )
+
+    async def insert_unchecked(
+        self, *, email: str, password_hash: str, first_name: str, last_name: str, roles: list[Role]
+    ) -> User:
+        """For the seed only: the documented development default password skips the policy, and demo users
+        share one hash computed once."""
+        return await self._insert(
+            email=normalize_email(email),
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            phone=None,
+            is_active=True,
+            is_email_verified=True,
+            roles=roles,
+        )
+
+    async def update(self, user_id: int, data: UserUpdate) -> User:
+        """PATCH /users/{id}. Who may send which field is the controller's decision."""
+        user = await self.get(user_id)
+        errors = FieldErrors()
+        changes: dict[str, Any] = {}
+        if present(data.email):
+            email = normalize_email(data.email)
+            if email != user.email:
+                changes["email"] = email
+        if present(data.first_name):
+            changes["first_name"] = clean_name(errors, "firstName", data.first_name)
+        if present(data.last_name):
+            changes["last_name"] = clean_name(errors, "lastName", data.last_name)
+        if present(data.phone):
+            changes["phone"] = data.phone
+        if present(data.is_active):
+            changes["is_active"] = data.is_active
+        if present(data.is_email_verified):
+            changes["is_email_verified"] = data.is_email_verified
+        if present(data.password):
+            check_password(errors, "password", data.password, changes.get("email", user.email))
+        new_roles = await self.resolve_roles(errors, "roleIds", data.role_ids) if present(data.role_ids) else None
+        errors.raise_if_any()
+
+        if "email" in changes and await self.email_exists(changes["email"]):
+            raise EmailTaken()
+        changed = [attr for attr, value in changes.items() if getattr(user, attr) != value]
+        roles_changed = new_roles is not None and {r.id for r in new_roles} != {r.id for r in user.roles}
+        deactivating = "is_active" in changed and not changes["is_active"]
+        if deactivating or (roles_changed and new_roles is not None and not _grants_admin(new_roles)):
+            await self._ensure_not_last_admin(user)
+
+        for attr in changed:
+            setattr(user, attr, changes[attr])
+        if present(data.password):
+            user.password_hash = await hash_password(data.password)
+            user.password_changed_at = utc_now()
+            changed.append("password_hash")
+        if roles_changed and new_roles is not None:
+            user.roles = new_roles
+        if not changed and not roles_changed:
+            return user
+        await self._flush_or_conflict()
+        if changed:
+            self._publish(UserUpdated(user_id=user.id, changes=[_WIRE_NAMES[a] for a in changed]))
+        if roles_changed:
+            self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+        if deactivating:
+            self._publish(UserDeactivated(user_id=user.id))
+        await self.session.commit()
+        if deactivating or roles_changed or "password_hash" in changed:
+            await self.revocations.revoke_user_tokens(user.id)
+        return user
+
+    async def set_roles(self, user_id: int, role_ids: Iterable[int]) -> User:
+        """PATCH /users/{id}/roles: replace the set (at least one active role)."""
+        user = await self.get(user_id)
+        errors = FieldErrors()
+        roles = await self.resolve_roles(errors, "roleIds", list(role_ids))
+        errors.raise_if_any()
+        if {r.id for r in roles} == {r.id for r in user.roles}:
+            return user
+        if not _grants_admin(roles):
+            await self._ensure_not_last_admin(user)
+        user.roles = roles
+        await self.session.flush()
+        self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+        await self.session.commit()
+        await self.revocations.revoke_user_tokens(user.id)
+        return user
+
+    async def delete(self, user_id: int, acting_user_id: int) -> None:
+        user = await self.get(user_id)
+        if user.id == acting_user_id:
+            raise SelfDeletion()
+        await self._ensure_not_last_admin(user)
+        await self.session.execute(delete(UserProfile).where(UserProfile.user_id == user.id))
+        await self.session.delete(user)
+        self._publish(UserDeleted(user_id=user.id, email=user.email))
+        await self.session.commit()
+        await self.revocations.revoke_user_tokens(user.id)
+
+    # ---- helpers
+
+    async def resolve_roles(self, errors: FieldErrors, field: str, role_ids: Sequence[int]) -> list[Role]:
+        """The roles named by `role_ids` (deduplicated, in id order); reports unknown or inactive ids."""
+        wanted = sorted(set(role_ids))
+        if not wanted:
+            errors.add(field, "must name at least one role")
+            return []
+        found = (await self.session.scalars(select(Role).where(Role.id.in_(wanted)).order_by(Role.id))).all()
+        usable = [role for role in found if role.is_active]
+        bad = sorted(set(wanted) - {role.id for role in usable})
+        if bad:
+            errors.add(field, f"unknown or inactive role id(s): {', '.join(map(str, bad))}")
+        return usable
+
+    async def _default_roles(self) -> list[Role]:
+        role = await self.session.scalar(select(Role).where(Role.name_key == DEFAULT_ROLE, Role.is_active))
+        return [role] if role is not None else []
+
+    async def _insert(
+        self,
+        *,
+        email: str,
+        password: str | None = None,
+        password_hash: str | None = None,
+        first_name: str,
+        last_name: str,
+        phone: str | None,
+        is_active: bool,
+        is_email_verified: bool,
+        roles: list[Role],
+    ) -> User:
+        if await self.email_exists(email):
+            raise EmailTaken()
+        if password_hash is None:
+            if password is None:
+                raise ValueError("a new user needs a password or a password hash")
+            password_hash = await hash_password(password)
+        now = utc_now()
+        user = User(
+            email=email,
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            is_active=is_active,
+            is_email_verified=is_email_verified,
+            password_changed_at=now,
+            roles=roles,
+        )
+        self.session.add(user)
+        await self._flush_or_conflict()
+        self._publish(
+            UserCreated(
+                user_id=user.id,
+                email=user.email,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                roles=active_role_names(user),
+            )
+        )
+        await self.session.commit()
+        return user
+
+    async def active_admin_count(self) -> int:
+        statement = (
+            select(func.count(func.distinct(User.id)))
+            .select_from(User)
+            .join(user_roles, user_roles.c.user_id == User.id)
+            .join(Role, Role.id == user_roles.c.role_id)
+            .where(Role.name_key == ADMIN_ROLE, Role.is_active, User.is_active)
+        )
+        return int(await self.session.scalar(statement) or 0)
+
+    async def _ensure_not_last_admin(self, user: User) -> None:
+        """Deleting, deactivating or demoting `user` must leave at least one active administrator."""
+        if user.is_active and _grants_admin(user.roles) and await self.active_admin_count() <= 1:
+            raise LastAdministrator()
+
+    async def _flush_or_conflict(self) -> None:
+        """A concurrent writer may take the email between our check and our write: still a 409."""
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            raise EmailTaken() from None
+
+    def _publish(self, event: IntegrationEvent) -> None:
+        outbox.publish(self.session, event)
+
+
+def _grants_admin(roles: Iterable[Role]) -> bool:
+    return any(role.name_key == ADMIN_ROLE and role.is_active for role in roles)
