@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bootstrap.app import create_app
+from bootstrap.catalog import available_modules
 from kernel.db.config import new_session_maker
 from kernel.health import DEGRADED, HEALTHY, UNHEALTHY, HealthRegistry, ModuleProbe
 from kernel.settings import Settings
@@ -32,7 +33,7 @@ async def test_process_health_lists_every_module_with_its_database_check(client:
     assert response.status_code == 200
     data = health_data(response)
     assert data["status"] == HEALTHY
-    assert set(data["modules"]) == {"carrier"}
+    assert set(data["modules"]) == set(available_modules())
     database = data["modules"]["carrier"]["checks"]["database"]
     assert database["status"] == HEALTHY
     assert isinstance(database["latencyMs"], float)

@@ -1,0 +1,64 @@
+"""The first administrator: the documented default only in development, never in production."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from kernel.modules import ModuleContext
+from kernel.settings import SettingsError
+from modules.user.api import UserDirectory
+from modules.user.internal.seed import seed_users
+from tests.user.factories import user_context
+
+
+def with_settings(app: Litestar, production: bool, admin_password: str | None = None) -> ModuleContext:
+    context = user_context(app)
+    environ = dict(context.settings.environ)
+    environ.pop("FREIGHTDESK_ADMIN_PASSWORD", None)
+    if admin_password is not None:
+        environ["FREIGHTDESK_ADMIN_PASSWORD"] = admin_password
+    settings = dataclasses.replace(context.settings, env="production" if production else "development", environ=environ)
+    return dataclasses.replace(context, settings=settings)
+
+
+async def test_development_creates_the_default_admin_with_a_warning(
+    client: httpx.AsyncClient, app: Litestar, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="freightdesk.user"):
+        await seed_users(with_settings(app, production=False), False)
+    assert "DEFAULT PASSWORD" in caplog.text
+    assert "admin123" not in caplog.text
+    users = user_context(app).interfaces.get(UserDirectory)
+    admin = await users.verify_credentials("admin@example.com", "admin123")
+    assert admin is not None
+    assert admin.role_names == ("admin",)
+    assert len(admin.permission_names) == 40
+
+
+async def test_production_refuses_the_default_password_and_generates_one(
+    client: httpx.AsyncClient, app: Litestar, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_users(with_settings(app, production=True), False)
+    printed = capsys.readouterr().err
+    assert "admin@example.com" in printed
+    generated = printed.split("generated password: ", 1)[1].split()[0]
+    users = user_context(app).interfaces.get(UserDirectory)
+    assert await users.verify_credentials("admin@example.com", "admin123") is None
+    assert await users.verify_credentials("admin@example.com", generated) is not None
+    await seed_users(with_settings(app, production=True), False)  # an admin exists: nothing printed again
+    assert capsys.readouterr().err == ""
+
+
+async def test_production_uses_the_configured_password_when_it_passes_the_policy(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    with pytest.raises(SettingsError, match="is too common"):
+        await seed_users(with_settings(app, production=True, admin_password="admin123"), False)
+    await seed_users(with_settings(app, production=True, admin_password="Correct-Horse-42"), False)
+    users = user_context(app).interfaces.get(UserDirectory)
+    assert await users.verify_credentials("admin@example.com", "Correct-Horse-42") is not None
