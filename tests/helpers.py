@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Litestar
@@ -22,7 +23,7 @@ def token_for(
     permissions: list[str] | None = None,
     user_id: int = 1,
     roles: list[str] | None = None,
-    session_id: str = "test-session",
+    session_id: str | None = None,
 ) -> str:
     """A real signed access token from the app's own key ring (no login round trip needed)."""
     return runtime_of(app).security.issuer.issue(
@@ -30,7 +31,7 @@ def token_for(
         email=f"user{user_id}@example.com",
         roles=roles or ["admin"],
         permissions=ADMIN_PERMISSIONS if permissions is None else permissions,
-        session_id=session_id,
+        session_id=session_id or uuid.uuid4().hex,
     )
 
 

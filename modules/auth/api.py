@@ -1,0 +1,23 @@
+"""Auth module's public interface: what other modules may ask about sessions."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kernel.contracts.errors import Unauthorized
+
+
+class SessionControl(Protocol):
+    async def revoke_all_sessions(self, user_id: int, reason: str) -> int:
+        """End every active session of the user (refresh tokens die, access tokens are rejected at once).
+        Returns how many sessions were ended."""
+
+    async def active_session_count(self, user_id: int) -> int: ...
+
+
+class InvalidCredentials(Unauthorized):
+    default_message = "Invalid credentials"
+
+
+class InvalidRefreshToken(Unauthorized):
+    default_message = "Invalid refresh token"

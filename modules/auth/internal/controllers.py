@@ -1,0 +1,139 @@
+"""Auth HTTP routes (api-v1 §3): parse, call the service, shape the response, declare access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.contracts.errors import Unauthorized
+from kernel.http.access import AUTHENTICATED, PUBLIC
+from kernel.http.envelope import RAW_BODY
+from kernel.modules import context_of
+from kernel.security.principal import Principal
+from modules.auth.internal.schemas import (
+    AuthResponse,
+    ChangePasswordRequest,
+    LoginRequest,
+    LogoutRequest,
+    MessageOut,
+    RefreshRequest,
+    RegisterRequest,
+    ValidateTokenRequest,
+)
+from modules.auth.internal.service import AuthService, ClientInfo, SignedIn
+from modules.auth.internal.throttle import LoginThrottle
+from modules.user.api import NewUser, UserDirectory, UserNotFound, UserView
+
+
+def provide_auth_service(
+    request: Request[Any, Any, Any], auth_db_session: NamedDependency[AsyncSession]
+) -> AuthService:
+    context = context_of(request.app.state, "auth")
+    return AuthService(
+        auth_db_session,
+        context.interfaces.get(UserDirectory),  # type: ignore[type-abstract]
+        context.security,
+        LoginThrottle(context.security.store),
+        registration_enabled=context.settings.registration_enabled,
+    )
+
+
+def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
+    return ClientInfo(ip=request.client.host if request.client else None, user_agent=request.headers.get("user-agent"))
+
+
+def auth_response(signed_in: SignedIn) -> AuthResponse:
+    return AuthResponse(
+        access_token=signed_in.access_token,
+        token=signed_in.access_token,
+        refresh_token=signed_in.refresh_token,
+        token_type="Bearer",  # noqa: S106 - the token scheme, not a secret
+        expires_in=signed_in.expires_in,
+        user=signed_in.user,
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+    dependencies = {"auth_service": Provide(provide_auth_service, sync_to_thread=False)}
+
+    @post("/login", opt=PUBLIC, status_code=200, summary="Sign in with email and password")
+    async def login(
+        self, request: Request[Any, Any, Any], auth_service: NamedDependency[AuthService], data: JSONBody[LoginRequest]
+    ) -> AuthResponse:
+        return auth_response(await auth_service.login(data.email, data.password, client_info(request)))
+
+    @post("/register", opt=PUBLIC, status_code=201, summary="Create an account (role `user`) and sign in")
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        auth_service: NamedDependency[AuthService],
+        data: JSONBody[RegisterRequest],
+    ) -> AuthResponse:
+        new_user = NewUser(
+            email=data.email,
+            password=data.password,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            phone=data.phone,
+        )
+        return auth_response(await auth_service.register(new_user, client_info(request)))
+
+    @post("/refresh", opt=PUBLIC, status_code=200, summary="Trade a refresh token for new tokens (rotated)")
+    async def refresh(self, auth_service: NamedDependency[AuthService], data: JSONBody[RefreshRequest]) -> AuthResponse:
+        return auth_response(await auth_service.refresh(data.refresh_token))
+
+    @post("/logout", opt=AUTHENTICATED, status_code=200, summary="End this session (and the refresh token's)")
+    async def logout(
+        self,
+        auth_service: NamedDependency[AuthService],
+        current_principal: NamedDependency[Principal],
+        data: JSONBody[LogoutRequest | None] = None,
+    ) -> MessageOut:
+        await auth_service.logout(current_principal, data.refresh_token if data else None)
+        return MessageOut(message="Logged out successfully")
+
+    @get("/profile", opt=AUTHENTICATED, summary="The signed-in user, with roles and permissions")
+    async def profile(
+        self, auth_service: NamedDependency[AuthService], current_principal: NamedDependency[Principal]
+    ) -> UserView:
+        user = await auth_service.users.get_user(current_principal.user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    @post("/validate-token", opt=PUBLIC, status_code=200, summary="Check an access token; returns its user")
+    async def validate_token(
+        self, auth_service: NamedDependency[AuthService], data: JSONBody[ValidateTokenRequest]
+    ) -> UserView:
+        try:
+            principal = await auth_service.security.verifier.verify(data.token)
+        except Unauthorized:
+            raise Unauthorized("Invalid token") from None
+        user = await auth_service.users.get_user(principal.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("Invalid token")
+        return user
+
+    @post("/change-password", opt=AUTHENTICATED, status_code=200, summary="Change your password")
+    async def change_password(
+        self,
+        auth_service: NamedDependency[AuthService],
+        current_principal: NamedDependency[Principal],
+        data: JSONBody[ChangePasswordRequest],
+    ) -> MessageOut:
+        await auth_service.change_password(current_principal, data.current_password, data.new_password)
+        return MessageOut(message="Password changed successfully")
+
+    @get(
+        "/.well-known/jwks.json",
+        opt={**PUBLIC, RAW_BODY: True},
+        summary="Public keys that verify access tokens (JWKS, not enveloped)",
+    )
+    async def jwks(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return context_of(request.app.state, "auth").security.keys.jwks()
