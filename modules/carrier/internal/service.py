@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.money import is_currency, rate_problem
+from kernel.contracts.text import optional_text, trimmed
 from kernel.db.listing import fetch_page
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
@@ -42,19 +43,6 @@ SEARCHABLE = (Carrier.name, Carrier.description)
 
 class CarrierRepository(SQLAlchemyAsyncRepository[Carrier]):
     model_type = Carrier
-
-
-def _clean_name(errors: FieldErrors, raw: str) -> str:
-    name = raw.strip()
-    if not NAME_MIN <= len(name) <= NAME_MAX:
-        errors.add("name", f"must be {NAME_MIN}-{NAME_MAX} characters (after trimming spaces)")
-    return name
-
-
-def _clean_text(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    return raw.strip() or None
 
 
 def _metadata_document(errors: FieldErrors, metadata: CarrierMetadata | None) -> dict[str, Any]:
@@ -126,14 +114,14 @@ class CarrierService:
 
     async def create(self, data: CarrierCreate) -> Carrier:
         errors = FieldErrors()
-        name = _clean_name(errors, data.name)
+        name = trimmed(errors, "name", data.name, NAME_MIN, NAME_MAX)
         details = _metadata_document(errors, data.metadata)
         errors.raise_if_any()
         await self._ensure_name_free(name)
         carrier = Carrier(
             name=name,
             name_key=name.lower(),
-            description=_clean_text(data.description),
+            description=optional_text(data.description),
             is_active=data.is_active,
             contact_email=data.contact_email.lower() if data.contact_email else None,
             contact_phone=data.contact_phone,
@@ -150,11 +138,11 @@ class CarrierService:
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.name):
-            name = _clean_name(errors, data.name)
+            name = trimmed(errors, "name", data.name, NAME_MIN, NAME_MAX)
             if name != carrier.name:
                 changes["name"] = name
         if present(data.description):
-            changes["description"] = _clean_text(data.description)
+            changes["description"] = optional_text(data.description)
         if present(data.is_active):
             changes["is_active"] = data.is_active
         if present(data.contact_email):

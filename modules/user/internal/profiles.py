@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
+from kernel.contracts.text import optional_text
 from kernel.http.fields import present
 from modules.user.api import UserNotFound
 from modules.user.internal.errors import ProfileExists, ProfileNotFound
@@ -44,12 +45,6 @@ def _object(value: Address | SocialLinks | None) -> dict[str, Any] | None:
     return cleaned or None
 
 
-def _clean_text(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    return raw.strip() or None
-
-
 class ProfileService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -67,7 +62,7 @@ class ProfileService:
         profile = UserProfile(
             user_id=user_id,
             date_of_birth=_check_birth_date(errors, data.date_of_birth),
-            bio=_clean_text(data.bio),
+            bio=optional_text(data.bio),
             avatar=data.avatar,
             address=_object(data.address),
             social_links=_object(data.social_links),
@@ -93,7 +88,7 @@ class ProfileService:
         if present(data.date_of_birth):
             changes["date_of_birth"] = _check_birth_date(errors, data.date_of_birth)
         if present(data.bio):
-            changes["bio"] = _clean_text(data.bio)
+            changes["bio"] = optional_text(data.bio)
         if present(data.avatar):
             changes["avatar"] = data.avatar
         if present(data.address):

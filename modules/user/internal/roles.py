@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
+from kernel.contracts.text import optional_text, trimmed
 from kernel.db.listing import fetch_page
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
@@ -30,19 +31,6 @@ SORTABLE = {
     "id": Role.id,
 }
 SEARCHABLE = (Role.name, Role.description)
-
-
-def _clean_role_name(errors: FieldErrors, raw: str) -> str:
-    name = raw.strip()
-    if not NAME_MIN <= len(name) <= NAME_MAX:
-        errors.add("name", f"must be {NAME_MIN}-{NAME_MAX} characters (after trimming spaces)")
-    return name
-
-
-def _clean_text(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    return raw.strip() or None
 
 
 class RoleService:
@@ -97,7 +85,7 @@ class RoleService:
 
     async def create(self, data: RoleCreate) -> Role:
         errors = FieldErrors()
-        name = _clean_role_name(errors, data.name)
+        name = trimmed(errors, "name", data.name, NAME_MIN, NAME_MAX)
         permissions = (
             await self.resolve_permissions(errors, data.permission_ids) if data.permission_ids is not None else []
         )
@@ -106,7 +94,7 @@ class RoleService:
         role = Role(
             name=name,
             name_key=name.lower(),
-            description=_clean_text(data.description),
+            description=optional_text(data.description),
             is_active=data.is_active,
             permissions=permissions,
         )
@@ -120,11 +108,11 @@ class RoleService:
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.name):
-            name = _clean_role_name(errors, data.name)
+            name = trimmed(errors, "name", data.name, NAME_MIN, NAME_MAX)
             if name != role.name:
                 changes["name"] = name
         if present(data.description):
-            changes["description"] = _clean_text(data.description)
+            changes["description"] = optional_text(data.description)
         if present(data.is_active):
             changes["is_active"] = data.is_active
         permissions = None

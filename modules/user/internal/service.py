@@ -4,7 +4,6 @@ rule, token revocation and events through the outbox (written in the same transa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -13,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.events import IntegrationEvent
+from kernel.contracts.text import trimmed
+from kernel.db.base import utc_now
 from kernel.db.listing import fetch_page
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
@@ -51,15 +52,8 @@ _WIRE_NAMES = {
 }
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def clean_name(errors: FieldErrors, field: str, raw: str) -> str:
-    name = raw.strip()
-    if not NAME_MIN <= len(name) <= NAME_MAX:
-        errors.add(field, f"must be {NAME_MIN}-{NAME_MAX} characters (after trimming spaces)")
-    return name
+    return trimmed(errors, field, raw, NAME_MIN, NAME_MAX)
 
 
 def normalize_email(email: str) -> str:
