@@ -35,7 +35,7 @@ WRK_LOGIN = f"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{json.dumps(ADMIN)}'
-request = function() return wrk.format() end
+request = function() return wrk.format("POST", "/api/v1/auth/login") end
 {base.WRK_DONE}"""
 
 

@@ -222,3 +222,19 @@ async def test_unknown_email_and_wrong_password_take_comparable_time(anonymous: 
         unknown.append(await timed(f"ghost{attempt}@example.com"))
     ratio = statistics.median(unknown) / statistics.median(known)
     assert 0.5 < ratio < 2.0, (known, unknown)
+
+
+async def test_a_full_password_queue_answers_503_with_retry_after_and_writes_nothing(
+    anonymous: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modules.user.internal import passwords
+
+    before = [row.id for row in await outbox_rows(app, "auth")]
+    monkeypatch.setattr(passwords._worker, "max_waiting", 0)
+    busy = await anonymous.post(f"{AUTH}/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json()["message"] == "Server busy; try again shortly"
+    assert [row.id for row in await outbox_rows(app, "auth")] == before
+    monkeypatch.setattr(passwords._worker, "max_waiting", 32)
+    await login(anonymous)

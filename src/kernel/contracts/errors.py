@@ -48,9 +48,16 @@ class ValidationFailed(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """A dependency (another module's process, a database) cannot answer right now (HTTP 503)."""
+    """A dependency (another module's process, a database) cannot answer right now (HTTP 503).
+
+    `retry_after` (seconds), when known, goes out in the `Retry-After` header.
+    """
 
     default_message = "Service Unavailable"
+
+    def __init__(self, message: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1) if retry_after is not None else None
 
 
 class FieldErrors:

@@ -64,7 +64,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         return _response(request, 429, body, {"Retry-After": str(exc.retry_after)})
     status = next((code for family, code in _DOMAIN_STATUS if isinstance(exc, family)), 400)
     field_errors = exc.field_errors if isinstance(exc, ValidationFailed) else None
-    return _response(request, status, error_body(request, status, exc.message, field_errors))
+    headers = (
+        {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, ServiceUnavailable) and exc.retry_after is not None
+        else None
+    )
+    return _response(request, status, error_body(request, status, exc.message, field_errors), headers)
 
 
 def _body_field_errors(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
