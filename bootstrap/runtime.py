@@ -119,6 +119,7 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
             name=descriptor.name,
             settings=settings,
             session_maker=session_maker,
+            engine=engine,
             interfaces=interfaces,
             security=security,
         )

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import MetaData
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kernel.contracts.events import IntegrationEvent
 from kernel.events.outbox import Outbox
@@ -53,6 +53,8 @@ class ModuleContext:
     name: str
     settings: Settings
     session_maker: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    """The same database as `session_maker`, for session-free hot reads (`kernel.db.reads`)."""
     interfaces: Interfaces
     security: Security
 

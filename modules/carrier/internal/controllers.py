@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,8 @@ from kernel.http.access import requires
 from kernel.http.fields import CountOut, ResourceId
 from kernel.http.listing import LIST_QUERY_DEPENDENCY
 from kernel.listing import parse_bool, parse_list_params
-from modules.carrier.internal.models import Carrier
+from kernel.modules import context_of
+from modules.carrier.internal.queries import CarrierReads, CarrierRecord
 from modules.carrier.internal.schemas import CarrierCreate, CarrierOut, CarrierPage, CarrierUpdate
 from modules.carrier.internal.service import SORTABLE, CarrierService, metadata_for_wire
 
@@ -26,7 +28,11 @@ def provide_carrier_service(carrier_db_session: NamedDependency[AsyncSession]) -
     return CarrierService(carrier_db_session)
 
 
-def to_wire(carrier: Carrier) -> CarrierOut:
+def provide_carrier_reads(state: State) -> CarrierReads:
+    return CarrierReads(context_of(state, "carrier").engine)
+
+
+def to_wire(carrier: CarrierRecord) -> CarrierOut:
     return CarrierOut(
         id=carrier.id,
         name=carrier.name,
@@ -52,6 +58,7 @@ class CarrierController(Controller):
     tags = ["carriers"]
     dependencies = {
         "carrier_service": Provide(provide_carrier_service, sync_to_thread=False),
+        "carrier_reads": Provide(provide_carrier_reads, sync_to_thread=False),
         **LIST_QUERY_DEPENDENCY,
     }
 
@@ -95,8 +102,8 @@ class CarrierController(Controller):
         return to_wire(await carrier_service.get_by_name(name))
 
     @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier")
-    async def get_carrier(self, carrier_service: NamedDependency[CarrierService], id: ResourceId) -> CarrierOut:
-        return to_wire(await carrier_service.get(id))
+    async def get_carrier(self, carrier_reads: NamedDependency[CarrierReads], id: ResourceId) -> CarrierOut:
+        return to_wire(await carrier_reads.get(id))
 
     @patch("/{id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")
     async def update_carrier(
