@@ -174,15 +174,18 @@ class HealthRegistry:
 
     async def ready(self) -> tuple[bool, dict[str, Any]]:
         """Ready when every hosted module's database answers and its migrations are at head."""
-        details: dict[str, Any] = {}
-        ok = True
-        for name, probe in self.modules.items():
-            database = await check_database(probe.engine)
-            migrations = (
-                await check_migrations(probe.engine, probe.version_table, probe.head)
-                if database["status"] == HEALTHY
-                else {"status": UNHEALTHY, "message": "database unreachable"}
-            )
-            ok = ok and database["status"] == HEALTHY and migrations["status"] == HEALTHY
-            details[name] = {"database": database, "migrations": migrations}
+        names = list(self.modules)
+        results = await asyncio.gather(*(self._readiness(self.modules[name]) for name in names))
+        details = dict(zip(names, results, strict=True))
+        ok = all(r["database"]["status"] == HEALTHY and r["migrations"]["status"] == HEALTHY for r in results)
         return ok, details
+
+    @staticmethod
+    async def _readiness(probe: ModuleProbe) -> dict[str, Check]:
+        database = await check_database(probe.engine)
+        migrations: Check = (
+            await check_migrations(probe.engine, probe.version_table, probe.head)
+            if database["status"] == HEALTHY
+            else {"status": UNHEALTHY, "message": "database unreachable"}
+        )
+        return {"database": database, "migrations": migrations}

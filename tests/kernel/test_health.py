@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ async def test_process_health_lists_every_module_with_its_database_check(client:
 async def test_module_health_route_and_liveness(client: httpx.AsyncClient) -> None:
     module = await client.get("/api/v1/carriers/health")
     assert module.status_code == 200
+    for stamp in (module.json()["timestamp"], health_data(module)["timestamp"]):
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", stamp), stamp
     assert health_data(module)["checks"]["outbox"]["outboxBacklog"] == 0
     live = await client.get("/api/v1/health/live")
     assert live.status_code == 200
@@ -67,6 +70,18 @@ async def test_unreachable_module_database_is_503_on_its_route_in_the_error_shap
         assert "nobody" not in check["message"]  # no credentials or hosts in health output
         assert (await client.get("/api/v1/health/ready")).status_code == 503
         assert (await client.get("/api/v1/health/live")).status_code == 200
+
+
+async def test_metrics_drop_the_figures_of_an_outbox_they_cannot_read(tmp_path: Path) -> None:
+    from kernel.http.metrics import OUTBOX_BACKLOG
+
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": UNREACHABLE_MYSQL})
+    app = create_app(settings)
+    OUTBOX_BACKLOG.labels(module="carrier").set(7)  # what an earlier scrape left behind
+    async with running(app), http_client(app) as client:
+        text_ = (await client.get("/metrics")).text
+    assert 'freightdesk_outbox_readable{module="carrier"} 0.0' in text_
+    assert 'freightdesk_outbox_backlog{module="carrier"}' not in text_
 
 
 async def test_one_broken_module_degrades_the_process_but_others_stay_healthy(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
@@ -10,7 +9,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from kernel.health import UNHEALTHY, HealthRegistry
 from kernel.http.access import PUBLIC
-from kernel.http.envelope import error_body, success_body
+from kernel.http.envelope import error_body, success_body, utc_timestamp
 
 HEALTH_STATE_KEY = "health"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -23,7 +22,7 @@ def _registry(request: Request[Any, Any, Any]) -> HealthRegistry:
 
 def health_response(request: Request[Any, Any, Any], document: dict[str, Any], healthy: bool) -> Response[Any]:
     """200 with the success envelope, or 503 with the error shape carrying the document under `data`."""
-    document = {"timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"), **document}
+    document = {"timestamp": utc_timestamp(), **document}
     if healthy:
         body = success_body(document, 200, "GET")
         return Response(body, status_code=200, media_type=MediaType.JSON, headers=NO_STORE)

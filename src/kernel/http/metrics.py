@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from litestar import Request, Response, get
@@ -16,6 +18,14 @@ from kernel.http.health import HEALTH_STATE_KEY
 OUTBOX_BACKLOG = Gauge("freightdesk_outbox_backlog", "Outbox events not yet delivered", ["module"])
 OUTBOX_OLDEST = Gauge("freightdesk_outbox_oldest_pending_seconds", "Age of the oldest pending event", ["module"])
 OUTBOX_DEAD = Gauge("freightdesk_outbox_dead_letters", "Events that exhausted their retries", ["module"])
+OUTBOX_READABLE = Gauge(
+    "freightdesk_outbox_readable", "1 when the module's outbox could be read at this scrape, else 0", ["module"]
+)
+_OUTBOX_FIGURES = (
+    (OUTBOX_BACKLOG, "outboxBacklog"),
+    (OUTBOX_OLDEST, "oldestPendingSeconds"),
+    (OUTBOX_DEAD, "deadLetters"),
+)
 
 
 def prometheus_config() -> PrometheusConfig:
@@ -24,14 +34,21 @@ def prometheus_config() -> PrometheusConfig:
 
 @get("/metrics", opt={**PUBLIC, RAW_BODY: True}, include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """The text exposition format; outbox gauges are read fresh at scrape time."""
+    """The text exposition format; outbox gauges are read fresh at scrape time, all modules at once.
+
+    When a module's outbox cannot be read, its figures are dropped rather than left at their last value,
+    and `freightdesk_outbox_readable` says so: a stale backlog must not look like a healthy one.
+    """
     registry: HealthRegistry = request.app.state[HEALTH_STATE_KEY]
-    for name, probe in registry.modules.items():
-        if probe.outbox is None:
-            continue
-        stats = await check_outbox(probe.session_maker, probe.outbox)
-        if "outboxBacklog" in stats:
-            OUTBOX_BACKLOG.labels(module=name).set(stats["outboxBacklog"])
-            OUTBOX_OLDEST.labels(module=name).set(stats["oldestPendingSeconds"])
-            OUTBOX_DEAD.labels(module=name).set(stats["deadLetters"])
+    outboxes = [(name, p.session_maker, p.outbox) for name, p in registry.modules.items() if p.outbox is not None]
+    results = await asyncio.gather(*(check_outbox(session_maker, outbox) for _, session_maker, outbox in outboxes))
+    for (name, _, _), stats in zip(outboxes, results, strict=True):
+        readable = "outboxBacklog" in stats
+        OUTBOX_READABLE.labels(module=name).set(1 if readable else 0)
+        for gauge, key in _OUTBOX_FIGURES:
+            if readable:
+                gauge.labels(module=name).set(stats[key])
+            else:
+                with contextlib.suppress(KeyError):  # never set for this module
+                    gauge.remove(name)
     return Response(generate_latest(REGISTRY), status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
