@@ -65,12 +65,10 @@ class UserDirectory(Protocol):
 
     async def exists(self, user_id: int) -> bool: ...
 
-    async def verify_credentials(self, email: str, password: str) -> UserView | None:
-        """The active user whose password matches, else None — with comparable timing whether or not the
-        email exists (a dummy hash is verified). A legacy bcrypt hash is upgraded to argon2id on success."""
-
-    async def record_login(self, user_id: int) -> None:
-        """Set `lastLoginAt` to now."""
+    async def authenticate(self, email: str, password: str) -> UserView | None:
+        """The active user whose password matches, with the sign-in recorded (`lastLoginAt`), else None —
+        with comparable timing whether or not the email exists (a dummy hash is verified). A legacy bcrypt
+        hash is upgraded to argon2id on success. Nothing is written when it fails."""
 
     async def register_user(self, new_user: NewUser) -> UserView:
         """Create an active user with the role `user`. Raises EmailTaken or ValidationFailed (password policy,

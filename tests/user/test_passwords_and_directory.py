@@ -39,19 +39,28 @@ async def test_passwords_are_stored_as_argon2id(client: httpx.AsyncClient, app: 
     assert not await verify_password(stored, "wrong-password")
 
 
-async def test_verify_credentials(client: httpx.AsyncClient, app: Litestar) -> None:
+async def test_authenticate(client: httpx.AsyncClient, app: Litestar) -> None:
     await seed(app)
     user = await create_user(client, app, email="login@example.com")
     users = directory(app)
-    found = await users.verify_credentials("LOGIN@example.com", PASSWORD)
+    async def last_login() -> object:
+        view = await users.get_user(user["id"])
+        assert view is not None
+        return view.last_login_at
+
+    assert await last_login() is None
+    assert await users.authenticate("login@example.com", "Wrong-Password-9") is None
+    assert await last_login() is None  # a failed attempt writes nothing
+    found = await users.authenticate("LOGIN@example.com", PASSWORD)
     assert found is not None
     assert found.id == user["id"]
+    assert found.last_login_at is not None
     assert found.role_names == ("user",)
     assert "carriers.read" in found.permission_names
-    assert await users.verify_credentials("login@example.com", "Wrong-Password-9") is None
-    assert await users.verify_credentials("nobody@example.com", PASSWORD) is None
+    assert await users.authenticate("login@example.com", "Wrong-Password-9") is None
+    assert await users.authenticate("nobody@example.com", PASSWORD) is None
     await client.patch(f"/api/v1/users/{user['id']}", json={"isActive": False}, headers=client.headers)
-    assert await users.verify_credentials("login@example.com", PASSWORD) is None
+    assert await users.authenticate("login@example.com", PASSWORD) is None
 
 
 async def test_legacy_bcrypt_hash_verifies_and_is_upgraded(client: httpx.AsyncClient, app: Litestar) -> None:
@@ -64,9 +73,9 @@ async def test_legacy_bcrypt_hash_verifies_and_is_upgraded(client: httpx.AsyncCl
             await session.execute(update(User).where(User.id == user["id"]).values(password_hash=legacy))
             await session.commit()
         assert needs_rehash(legacy)
-        assert await directory(app).verify_credentials("legacy@example.com", "Wrong-Password-9") is None
+        assert await directory(app).authenticate("legacy@example.com", "Wrong-Password-9") is None
         assert await stored_hash(app, user["id"]) == legacy  # a failed login changes nothing
-        found = await directory(app).verify_credentials("legacy@example.com", PASSWORD)
+        found = await directory(app).authenticate("legacy@example.com", PASSWORD)
         assert found is not None
         assert found.id == user["id"]
         upgraded = await stored_hash(app, user["id"])
@@ -89,12 +98,6 @@ async def test_directory_reads(client: httpx.AsyncClient, app: Litestar) -> None
     assert await users.find_by_email("nobody@example.com") is None
     assert await users.exists(user["id"])
     assert not await users.exists(999999)
-    await users.record_login(user["id"])
-    logged = await users.get_user(user["id"])
-    assert logged is not None
-    assert logged.last_login_at is not None
-    with pytest.raises(UserNotFound):
-        await users.record_login(999999)
 
 
 async def test_register_user_gets_role_user_and_publishes_created(client: httpx.AsyncClient, app: Litestar) -> None:
@@ -109,7 +112,7 @@ async def test_register_user_gets_role_user_and_publishes_created(client: httpx.
     assert view.role_names == ("user",)
     assert view.is_active
     assert [r.event_type for r in (await outbox_rows(app, "user"))[before:]] == ["user.created"]
-    assert await users.verify_credentials("new.person@example.com", PASSWORD) is not None
+    assert await users.authenticate("new.person@example.com", PASSWORD) is not None
     with pytest.raises(EmailTaken):
         await users.register_user(
             NewUser(email="new.person@example.com", password=PASSWORD, first_name="Al", last_name="Bo")
@@ -135,8 +138,8 @@ async def test_change_password(client: httpx.AsyncClient, app: Litestar) -> None
         "newPassword": ["must be at least 8 characters"],
     }
     await users.change_password(user["id"], PASSWORD, "Second-Password-2")
-    assert await users.verify_credentials("changer@example.com", "Second-Password-2") is not None
-    assert await users.verify_credentials("changer@example.com", PASSWORD) is None
+    assert await users.authenticate("changer@example.com", "Second-Password-2") is not None
+    assert await users.authenticate("changer@example.com", PASSWORD) is None
     changed = await users.get_user(user["id"])
     assert changed is not None
     assert changed.password_changed_at is not None

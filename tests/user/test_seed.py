@@ -34,7 +34,7 @@ async def test_development_creates_the_default_admin_with_a_warning(
     assert "DEFAULT PASSWORD" in caplog.text
     assert "admin123" not in caplog.text
     users = user_context(app).interfaces.get(UserDirectory)
-    admin = await users.verify_credentials("admin@example.com", "admin123")
+    admin = await users.authenticate("admin@example.com", "admin123")
     assert admin is not None
     assert admin.role_names == ("admin",)
     assert len(admin.permission_names) == 40
@@ -48,8 +48,8 @@ async def test_production_refuses_the_default_password_and_generates_one(
     assert "admin@example.com" in printed
     generated = printed.split("generated password: ", 1)[1].split()[0]
     users = user_context(app).interfaces.get(UserDirectory)
-    assert await users.verify_credentials("admin@example.com", "admin123") is None
-    assert await users.verify_credentials("admin@example.com", generated) is not None
+    assert await users.authenticate("admin@example.com", "admin123") is None
+    assert await users.authenticate("admin@example.com", generated) is not None
     await seed_users(with_settings(app, production=True), False)  # an admin exists: nothing printed again
     assert capsys.readouterr().err == ""
 
@@ -61,4 +61,4 @@ async def test_production_uses_the_configured_password_when_it_passes_the_policy
         await seed_users(with_settings(app, production=True, admin_password="admin123"), False)
     await seed_users(with_settings(app, production=True, admin_password="Correct-Horse-42"), False)
     users = user_context(app).interfaces.get(UserDirectory)
-    assert await users.verify_credentials("admin@example.com", "Correct-Horse-42") is not None
+    assert await users.authenticate("admin@example.com", "Correct-Horse-42") is not None

@@ -65,14 +65,13 @@ class AuthService:
     async def login(self, email: str, password: str, client: ClientInfo) -> SignedIn:
         email_key = email.strip().lower()
         await self.throttle.check(email_key, client.ip)
-        user = await self.users.verify_credentials(email_key, password)
+        user = await self.users.authenticate(email_key, password)
         if user is None:
             await self.throttle.failed(email_key, client.ip)
             self._publish(LoginFailed(email=email_key[:254], reason="invalid_credentials"))
             await self.session.commit()
             raise InvalidCredentials()
         await self.throttle.succeeded(email_key)
-        await self.users.record_login(user.id)
         return await self._start_session(user, client, LoginSucceeded(user_id=user.id))
 
     async def register(self, new_user: NewUser, client: ClientInfo) -> SignedIn:

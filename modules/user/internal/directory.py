@@ -31,14 +31,10 @@ class SqlUserDirectory:
         async with self._session_maker() as session:
             return await session.scalar(select(User.id).where(User.id == user_id)) is not None
 
-    async def verify_credentials(self, email: str, password: str) -> UserView | None:
+    async def authenticate(self, email: str, password: str) -> UserView | None:
         async with self._session_maker() as session:
-            user = await UserService(session, self._revocations).verify_credentials(email, password)
+            user = await UserService(session, self._revocations).authenticate(email, password)
             return user_view(user) if user is not None else None
-
-    async def record_login(self, user_id: int) -> None:
-        async with self._session_maker() as session:
-            await UserService(session, self._revocations).record_login(user_id)
 
     async def register_user(self, new_user: NewUser) -> UserView:
         async with self._session_maker() as session:

@@ -117,7 +117,9 @@ class UserService:
 
     # ---- credentials (used by the directory, for the auth module)
 
-    async def verify_credentials(self, email: str, password: str) -> User | None:
+    async def authenticate(self, email: str, password: str) -> User | None:
+        """The active user whose password matches, with `lastLoginAt` set in the same commit as any hash
+        upgrade; None (and nothing written) otherwise."""
         user = await self.find_by_email(email)
         if user is None:
             await verify_dummy(password)
@@ -129,13 +131,9 @@ class UserService:
         if needs_rehash(user.password_hash):
             # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.
             user.password_hash = await hash_password(password)
-            await self.session.commit()
-        return user
-
-    async def record_login(self, user_id: int) -> None:
-        user = await self.get(user_id)
         user.last_login_at = utc_now()
         await self.session.commit()
+        return user
 
     async def change_password(self, user_id: int, current_password: str, new_password: str) -> User:
         user = await self.get(user_id)
