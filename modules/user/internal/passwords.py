@@ -2,8 +2,8 @@
 
 Hashing and verifying take tens of milliseconds of CPU (and 64 MiB) on purpose, so they run one at a time on
 a low-priority worker thread: the event loop keeps serving other requests at full speed during a burst of
-sign-ins, and memory stays bounded (benchmarks/login_load.py measures this). Nothing here logs or returns a password or a hash to a caller
-outside this module.
+sign-ins, and memory stays bounded (benchmarks/login_load.py measures this). Nothing here logs or returns a
+password or a hash to a caller outside this module.
 """
 
 from __future__ import annotations
