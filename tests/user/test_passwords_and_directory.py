@@ -43,6 +43,7 @@ async def test_authenticate(client: httpx.AsyncClient, app: Litestar) -> None:
     await seed(app)
     user = await create_user(client, app, email="login@example.com")
     users = directory(app)
+
     async def last_login() -> object:
         view = await users.get_user(user["id"])
         assert view is not None
