@@ -19,6 +19,7 @@ from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
 from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, access_guard, access_of
+from kernel.http.body import check_json_body
 from kernel.http.envelope import RAW_BODY, EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
@@ -107,6 +108,7 @@ def _app_for(runtime: Runtime) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), RuntimePlugin(runtime)],
         dependencies=dependencies,
         guards=[access_guard],
+        before_request=check_json_body,
         middleware=[correlation_middleware_factory, metrics_config.middleware],
         exception_handlers=exception_handlers(),
         response_class=EnvelopedResponse,

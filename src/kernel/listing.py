@@ -6,6 +6,7 @@ Parsing reports every bad parameter at once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -45,14 +46,18 @@ class Page(Generic[T]):
         return math.ceil(self.total / self.limit) if self.total else 0
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+\Z")
+
+
 def parse_int(errors: FieldErrors, name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     text = raw.strip()
-    if not text.lstrip("-").isdigit():
+    if not _WHOLE_NUMBER.match(text):  # not str.isdigit(): it takes "²" and "①", which int() refuses
         errors.add(name, "must be a whole number")
         return default
-    value = int(text)
+    # Past 18 digits it is out of any range here; int() would also refuse past 4300 digits.
+    value = int(text) if len(text) <= 18 else (high + 1 if not text.startswith("-") else low - 1)
     if not low <= value <= high:
         errors.add(name, f"must be between {low} and {high}")
         return default

@@ -77,3 +77,55 @@ def test_the_response_scanner_catches_a_leak(leak: str) -> None:
 
     with pytest.raises(AssertionError, match="contains"):
         scan_for_secrets(leak, "GET /planted")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"name": "Lax Carrier", "isActive": "false"}, "isActive", "must be true or false"),
+        ({"name": "Lax Carrier", "isActive": 1}, "isActive", "must be true or false"),
+        ({"name": 12345}, "name", "must be a string"),
+        ({"name": "Lax Carrier", "metadata": {"serviceTypes": "ground"}}, "metadata.serviceTypes", "must be a list"),
+    ],
+)
+async def test_body_types_are_strict_json(
+    client: httpx.AsyncClient, body: dict[str, object], field: str, message: str
+) -> None:
+    response = await client.post("/api/v1/carriers", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["fieldErrors"][field] == [message]
+    assert (await client.get("/api/v1/carriers/count")).json()["data"]["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"name": "\\ud800"}', "is not valid JSON"),  # lone surrogate
+        (b'{"name": "abc", "metadata": {"a": 1e400}}', "is not valid JSON"),  # number out of range
+        (b"[" * 1200 + b"]" * 1200, "is nested too deeply"),
+        (b'{"a":' * 1200 + b"1" + b"}" * 1200, "is nested too deeply"),
+        (b'{"name": "abc"} trailing', "is not valid JSON"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/carriers", "/api/v1/auth/login"])
+async def test_undecodable_bodies_are_400_malformed_json(
+    client: httpx.AsyncClient, raw: bytes, reason: str, path: str
+) -> None:
+    response = await client.post(path, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["message"] == "Malformed JSON in request body"
+    assert body["fieldErrors"] == {"body": [reason]}
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "%E2%91%A0", "%D9%A3", "9" * 5000, "1e3", "0x10"])
+async def test_paging_takes_ascii_whole_numbers_only(client: httpx.AsyncClient, value: str) -> None:
+    response = await client.get(f"/api/v1/carriers?limit={value}&page={value}")
+    assert response.status_code == 400, response.text
+    assert set(response.json()["fieldErrors"]) == {"limit", "page"}
+
+
+async def test_error_path_is_the_path_as_sent(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/carriers/name/%C3%BC%20x?a=%20b")
+    assert response.status_code == 404
+    assert response.json()["path"] == "/api/v1/carriers/name/%C3%BC%20x?a=%20b"

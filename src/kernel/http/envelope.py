@@ -48,8 +48,10 @@ def success_body(data: Any, status_code: int, method: str) -> dict[str, Any]:
 
 
 def request_path(request: Request[Any, Any, Any]) -> str:
+    """The path as the client sent it (still percent-encoded, like the query string), with the query."""
     query = request.scope.get("query_string", b"")
-    path = request.scope.get("path", "/")
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) and raw_path else request.scope.get("path", "/")
     return f"{path}?{query.decode('latin-1')}" if query else str(path)
 
 

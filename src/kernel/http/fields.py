@@ -12,9 +12,13 @@ T = TypeVar("T")
 
 _EMAIL_LOCAL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
 _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_PATTERN = rf"^{_EMAIL_LOCAL}@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+$"
-URL_PATTERN = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$|^https?://localhost(:\d+)?([/?#][^\s]*)?$"
-PHONE_PATTERN = r"^(?=(?:\D*\d){10,15}\D*$)\+?[\d\s()-]+$"
+# `\Z`, not `$` (which also matches before a final newline); ASCII classes, not `\d`/`\s` (which take any
+# script's digits and spaces).
+EMAIL_PATTERN = rf"^{_EMAIL_LOCAL}@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+\Z"
+_URL_CHAR = r"[^\x00-\x20\x7f/?#]"
+_URL_REST = r"[^\x00-\x20\x7f]"
+URL_PATTERN = rf"^https?://{_URL_CHAR}+\.{_URL_CHAR}+{_URL_REST}*\Z|^https?://localhost(:[0-9]+)?([/?#]{_URL_REST}*)?\Z"
+PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){10,15}[^0-9]*\Z)\+?[0-9 ()-]+\Z"
 
 Email = Annotated[
     str,
