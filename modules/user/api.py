@@ -54,6 +54,10 @@ class NewUser(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None = None
 
 
+MAX_PASSWORD_LENGTH = 128
+"""The password policy's upper bound, for request schemas that accept a new password (register, …)."""
+
+
 class UserDirectory(Protocol):
     """What other modules may ask of users. Every method opens its own session and returns DTOs."""
 

@@ -136,9 +136,10 @@ async def test_validate_token(anonymous: httpx.AsyncClient) -> None:
     valid = await anonymous.post(f"{AUTH}/validate-token", json={"token": signed_in["access_token"]})
     assert valid.status_code == 200
     assert valid.json()["data"]["email"] == ADMIN_EMAIL
-    invalid = await anonymous.post(f"{AUTH}/validate-token", json={"token": "garbage"})
-    assert invalid.status_code == 401
-    assert invalid.json()["message"] == "Invalid token"
+    for token in ("garbage", "", "x" * 5000, signed_in["access_token"] + "x"):
+        invalid = await anonymous.post(f"{AUTH}/validate-token", json={"token": token})
+        assert invalid.status_code == 401, (token[:20], invalid.text)
+        assert invalid.json()["message"] == "Invalid token"
 
 
 async def test_change_password_keeps_this_session_and_ends_the_others(anonymous: httpx.AsyncClient) -> None:
@@ -156,6 +157,22 @@ async def test_change_password_keeps_this_session_and_ends_the_others(anonymous:
     stale = await anonymous.post(f"{AUTH}/refresh", json={"refreshToken": elsewhere["refresh_token"]})
     assert stale.status_code == 401
     await login(anonymous, "changer@example.com", "Second-Password-2")
+
+
+async def test_new_password_must_differ_and_follow_the_policy(anonymous: httpx.AsyncClient) -> None:
+    await register(anonymous, "samepass@example.com", "First-Password-1")
+    signed_in = await login(anonymous, "samepass@example.com", "First-Password-1")
+    headers = bearer(str(signed_in["access_token"]))
+    for new, message in (
+        ("First-Password-1", "must differ from the current password"),
+        ("x" * 129, "must be at most 128 characters"),
+        ("x" * 5000, "must be at most 128 characters"),
+    ):
+        response = await anonymous.post(
+            f"{AUTH}/change-password", json={"currentPassword": "First-Password-1", "newPassword": new}, headers=headers
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["fieldErrors"] == {"newPassword": [message]}
 
 
 async def test_change_password_with_a_wrong_current_password_is_400(anonymous: httpx.AsyncClient) -> None:

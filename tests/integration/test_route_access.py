@@ -19,6 +19,9 @@ from tests.helpers import bearer, token_for
 OUTSIDE_API = ("/api/docs", "/metrics")
 
 
+CALLER = 987654
+
+
 @dataclass(frozen=True)
 class RouteCase:
     method: str
@@ -27,8 +30,9 @@ class RouteCase:
 
     @property
     def url(self) -> str:
-        """The path with every parameter filled by a plausible value (an id that exists or not: never 401/403)."""
-        return re.sub(r"\{[^}:]+(:int)?\}", lambda m: "1" if m.group(1) else "someone%40example.com", self.path)
+        """The path with every parameter filled by a plausible value: ids are the caller's own (`CALLER`), so
+        owner-or-permission routes let the caller through to a 404, as permission routes do."""
+        return re.sub(r"\{[^}:]+(:int)?\}", lambda m: str(CALLER) if m.group(1) else "someone%40example.com", self.path)
 
 
 def route_cases(app: Litestar) -> list[RouteCase]:
@@ -65,12 +69,12 @@ async def test_every_route_enforces_its_declared_access(client: httpx.AsyncClien
         assert anonymous.status_code == 401, (case, anonymous.text)
         assert anonymous.json()["error"] == "Unauthorized"
         if case.decision != AUTHENTICATED_ONLY:
-            unrelated = token_for(app, permissions=["content.read"], user_id=987654)
+            unrelated = token_for(app, permissions=["content.read"], user_id=CALLER)
             denied = await call(client, case, unrelated)
             assert denied.status_code == 403, (case, denied.text)
-            allowed = await call(client, case, token_for(app, permissions=[case.decision], user_id=987654))
+            allowed = await call(client, case, token_for(app, permissions=[case.decision], user_id=CALLER))
         else:
-            allowed = await call(client, case, token_for(app, permissions=[], user_id=987654))
+            allowed = await call(client, case, token_for(app, permissions=[], user_id=CALLER))
         assert allowed.status_code not in {401, 403}, (case, allowed.status_code, allowed.text)
         checked.append(f"{case.method} {case.path}")
     assert checked

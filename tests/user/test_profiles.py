@@ -78,6 +78,23 @@ async def test_unknown_user_is_404(client: Client, app: Litestar) -> None:
     assert (await client.get(f"{BASE}/999999", headers=admin)).status_code == 404
 
 
+async def test_without_permission_unknown_and_known_users_look_the_same(client: Client, app: Litestar) -> None:
+    await seed(app)
+    user = await create_user(client, app)
+    stranger = as_user(app, user["id"] + 1000)
+    for target in (ADMIN_ID, 999999):
+        assert (await client.get(f"{BASE}/{target}", headers=stranger)).status_code == 403
+        assert (await client.get(f"/api/v1/users/{target}", headers=stranger)).status_code == 403
+        patched = await client.patch(f"/api/v1/users/{target}", json={"firstName": "Eve"}, headers=stranger)
+        assert patched.status_code == 403
+
+
+async def test_bad_user_id_is_reported_under_its_wire_name(client: Client, app: Litestar) -> None:
+    response = await client.get(f"{BASE}/0", headers=as_admin(app))
+    assert response.status_code == 400
+    assert set(response.json()["fieldErrors"]) == {"userId"}
+
+
 async def test_deleting_the_user_deletes_the_profile(client: Client, app: Litestar) -> None:
     await seed(app)
     user = await create_user(client, app)
@@ -112,3 +129,13 @@ async def test_profile_validation(client: Client, app: Litestar) -> None:
         assert set(response.json()["fieldErrors"]) == fields, response.text
     assert (await client.get(f"{BASE}/me", headers=own)).status_code == 404
     assert (await client.post(f"{BASE}/me", json=profile_body(), headers=own)).status_code == 201
+
+
+async def test_free_form_objects_are_empty_not_null(client: Client, app: Litestar) -> None:
+    await seed(app)
+    user = await create_user(client, app)
+    created = await client.post(f"{BASE}/me", json={"bio": "Short"}, headers=as_user(app, user["id"]))
+    assert created.status_code == 201, created.text
+    profile = created.json()["data"]
+    assert profile["preferences"] == {}
+    assert profile["metadata"] == {}

@@ -98,10 +98,11 @@ async def test_duplicate_role_name_in_other_case_is_409(client: Client, app: Lit
 async def test_role_held_by_users_cannot_be_deleted(client: Client, app: Litestar) -> None:
     await seed(app)
     admin = as_admin(app)
-    created = await create_user(client, app)
-    user_role = await role_id(client, app, "user")
+    user_role = await role_id(client, app, "manager")
+    created = await create_user(client, app, roleIds=[user_role])
     response = await client.delete(f"{ROLES}/{user_role}", headers=admin)
     assert response.status_code == 409
+    assert response.json()["message"] == "Role is assigned to users; remove it from them first"
     members = data_of(await client.get(f"{ROLES}/{user_role}/users", headers=admin))
     assert members == [
         {
@@ -162,3 +163,37 @@ async def test_renaming_a_role_keeps_it_unique(client: Client, app: Litestar) ->
     assert clash.status_code == 409
     renamed = await client.patch(f"{ROLES}/{moderator}", json={"name": "Editor"}, headers=admin)
     assert data_of(renamed)["name"] == "Editor"
+
+
+async def test_the_admin_role_keeps_every_permission(client: Client, app: Litestar) -> None:
+    await seed(app)
+    admin = as_admin(app)
+    admin_role = await role_id(client, app, "admin")
+    all_ids = await permission_ids(client, app, *ALL_PERMISSIONS)
+    for kept in ([], all_ids[:-1]):
+        response = await client.patch(f"{ROLES}/{admin_role}", json={"permissionIds": kept}, headers=admin)
+        assert response.status_code == 409, response.text
+        assert response.json()["message"] == "The admin role keeps every permission"
+    role = data_of(await client.get(f"{ROLES}/{admin_role}", headers=admin))
+    assert role["permissionsCount"] == 40
+    unchanged = await client.patch(f"{ROLES}/{admin_role}", json={"permissionIds": all_ids}, headers=admin)
+    assert unchanged.status_code == 200
+    described = await client.patch(f"{ROLES}/{admin_role}", json={"description": "Runs the place"}, headers=admin)
+    assert described.status_code == 200
+
+
+async def test_the_default_role_cannot_be_deactivated_renamed_or_deleted(client: Client, app: Litestar) -> None:
+    await seed(app)
+    admin = as_admin(app)
+    user_role = await role_id(client, app, "user")
+    for change in ({"isActive": False}, {"name": "customer"}):
+        response = await client.patch(f"{ROLES}/{user_role}", json=change, headers=admin)
+        assert response.status_code == 409, response.text
+    assert (await client.delete(f"{ROLES}/{user_role}", headers=admin)).status_code == 409
+    assert (await client.patch(f"{ROLES}/{user_role}", json={"name": "USER"}, headers=admin)).status_code == 200
+    registered = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "fresh@example.com", "password": "Correct-Horse-42", "firstName": "Fre", "lastName": "Sh"},
+    )
+    assert registered.status_code == 201, registered.text
+    assert [r["name"] for r in registered.json()["data"]["user"]["roles"]] == ["USER"]

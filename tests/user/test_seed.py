@@ -62,3 +62,23 @@ async def test_production_uses_the_configured_password_when_it_passes_the_policy
     await seed_users(with_settings(app, production=True, admin_password="Correct-Horse-42"), False)
     users = user_context(app).interfaces.get(UserDirectory)
     assert await users.authenticate("admin@example.com", "Correct-Horse-42") is not None
+
+
+async def test_no_second_default_admin_while_a_deactivated_admin_exists(
+    client: httpx.AsyncClient, app: Litestar, caplog: pytest.LogCaptureFixture
+) -> None:
+    """seed-data: the default admin is created only when no user holds the admin role."""
+    from sqlalchemy import func, select, update
+
+    from modules.user.internal.models import User
+
+    await seed_users(with_settings(app, production=False), False)
+    async with user_context(app).session_maker() as session:
+        await session.execute(update(User).values(is_active=False))
+        await session.commit()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="freightdesk.user"):
+        await seed_users(with_settings(app, production=False), False)
+    assert "DEFAULT PASSWORD" not in caplog.text
+    async with user_context(app).session_maker() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 1

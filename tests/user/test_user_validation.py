@@ -31,6 +31,9 @@ BAD_CREATE_BODIES: list[tuple[str, dict[str, Any], set[str]]] = [
     ("email too long", user_body(email="a" * 250 + "@example.com"), {"email"}),
     ("first name too short after trim", user_body(firstName="  A "), {"firstName"}),
     ("last name too long", user_body(lastName="L" * 51), {"lastName"}),
+    ("last name far too long", user_body(lastName="L" * 5000), {"lastName"}),
+    ("name of NULs", user_body(firstName="\u0000\u0000\u0000"), {"firstName"}),
+    ("name with a line break", user_body(firstName="Ada\nLovelace"), {"firstName"}),
     ("name wrong type", user_body(firstName=42), {"firstName"}),
     ("bad phone", user_body(phone="12"), {"phone"}),
     ("isActive not a boolean", user_body(isActive="yes"), {"isActive"}),
@@ -59,6 +62,8 @@ PASSWORD_CASES = [
     ("common", "Password123", "is too common"),
     ("common any case", "QWERTY123", "is too common"),
     ("same as email", "Same.As@Example.com", "must not be the same as the email"),
+    ("only spaces", " " * 12, "must not be only spaces"),
+    ("far too long", "x" * 5000, "must be at most 128 characters"),
 ]
 
 
@@ -74,6 +79,13 @@ async def test_password_policy_on_create_and_patch(
     for_admin = "Admin@Example.com" if case == "same as email" else password
     patched = await client.patch(f"{BASE}/{ADMIN_ID}", json={"password": for_admin}, headers=as_admin(app))
     assert message in field_errors(patched)["password"]
+
+
+async def test_name_messages_are_the_same_at_any_length(client: httpx.AsyncClient, app: Litestar) -> None:
+    await seed(app)
+    for length in (51, 201, 5000):
+        response = await client.post(BASE, json=user_body(lastName="L" * length), headers=as_admin(app))
+        assert field_errors(response) == {"lastName": ["must be 2-50 characters (after trimming spaces)"]}
 
 
 async def test_malformed_json_and_bad_ids(client: httpx.AsyncClient, app: Litestar) -> None:

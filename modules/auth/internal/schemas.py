@@ -7,10 +7,14 @@ from typing import Annotated
 import msgspec
 
 from kernel.http.fields import Email, Phone, RequestBody, ResponseBody
-from modules.user.api import UserView
+from modules.user.api import MAX_PASSWORD_LENGTH, UserView
 
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+"""A password presented (login, current password): bounded only to keep junk out."""
+NewPassword = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+"""A password being set: the user module's policy applies, whose upper bound this repeats in the same words."""
+Name = str
+"""The user module trims and checks names (2-50 characters) with one message at any length."""
 Token = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 AnyEmail = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 """Login accepts any string as the email: a malformed one simply matches no user (same 401)."""
@@ -25,7 +29,7 @@ class RegisterRequest(RequestBody):
     """Shape only; the user module applies the name, phone and password rules (one policy everywhere)."""
 
     email: Email
-    password: Password
+    password: NewPassword
     first_name: Name
     last_name: Name
     phone: Phone | None = None
@@ -40,12 +44,13 @@ class LogoutRequest(RequestBody):
 
 
 class ValidateTokenRequest(RequestBody):
-    token: Token
+    token: str
+    """Any string: whatever is wrong with it (empty, oversized, forged) is the same 401 `Invalid token`."""
 
 
 class ChangePasswordRequest(RequestBody):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class AuthResponse(msgspec.Struct, kw_only=True):

@@ -165,9 +165,8 @@ class UserController(Controller):
 
     @get("/{id:int}", opt=AUTHENTICATED, summary="One user (users.read, or the user themself)")
     async def get_user(self, user_services: Services, current_principal: CurrentPrincipal, id: ResourceId) -> UserView:
-        user = await user_services.users.get(id)  # an unknown id is 404 for every caller
-        current_principal.require_self_or(id, "users.read")
-        return user_view(user)
+        current_principal.require_self_or(id, "users.read")  # before the lookup: no probing which ids exist
+        return user_view(await user_services.users.get(id))
 
     @patch("/{id:int}", opt=AUTHENTICATED, summary="Change some fields (users.update, or self: names/phone/password)")
     async def update_user(
@@ -177,8 +176,7 @@ class UserController(Controller):
         id: ResourceId,
         data: JSONBody[UserUpdate],
     ) -> UserView:
-        await user_services.users.get(id)  # an unknown id is 404 for every caller
-        _authorize_user_update(current_principal, id, data)
+        _authorize_user_update(current_principal, id, data)  # before the lookup: no probing which ids exist
         return user_view(await user_services.users.update(id, data))
 
     @patch("/{id:int}/roles", opt=requires("roles.assign"), summary="Replace the user's roles")
@@ -300,8 +298,8 @@ class ProfileController(Controller):
     async def get_profile(
         self, user_services: Services, current_principal: CurrentPrincipal, user_id: ResourceId
     ) -> ProfileOut:
-        await user_services.profiles.ensure_user(user_id)  # an unknown user is 404 for every caller
-        current_principal.require_self_or(user_id, "users.update")
+        current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
+        await user_services.profiles.ensure_user(user_id)
         return profile_out(await user_services.profiles.get(user_id))
 
     @post("/{user_id:int}", opt=AUTHENTICATED, summary="Create a user's profile (owner or users.update)")
@@ -312,8 +310,8 @@ class ProfileController(Controller):
         user_id: ResourceId,
         data: JSONBody[ProfileCreate],
     ) -> ProfileOut:
-        await user_services.profiles.ensure_user(user_id)  # an unknown user is 404 for every caller
-        current_principal.require_self_or(user_id, "users.update")
+        current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
+        await user_services.profiles.ensure_user(user_id)
         return profile_out(await user_services.profiles.create(user_id, data))
 
     @patch("/{user_id:int}", opt=AUTHENTICATED, summary="Change a user's profile (owner or users.update)")
@@ -324,8 +322,8 @@ class ProfileController(Controller):
         user_id: ResourceId,
         data: JSONBody[ProfileUpdate],
     ) -> ProfileOut:
-        await user_services.profiles.ensure_user(user_id)  # an unknown user is 404 for every caller
-        current_principal.require_self_or(user_id, "users.update")
+        current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
+        await user_services.profiles.ensure_user(user_id)
         return profile_out(await user_services.profiles.update(user_id, data))
 
     @delete(
@@ -334,6 +332,6 @@ class ProfileController(Controller):
     async def delete_profile(
         self, user_services: Services, current_principal: CurrentPrincipal, user_id: ResourceId
     ) -> None:
-        await user_services.profiles.ensure_user(user_id)  # an unknown user is 404 for every caller
-        current_principal.require_self_or(user_id, "users.update")
+        current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
+        await user_services.profiles.ensure_user(user_id)
         await user_services.profiles.delete(user_id)

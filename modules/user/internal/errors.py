@@ -21,6 +21,14 @@ class AdminRoleProtected(Conflict):
     default_message = "The admin role cannot be deactivated or renamed"
 
 
+class DefaultRoleProtected(Conflict):
+    default_message = "The default role user cannot be deactivated, renamed or deleted (new accounts get it)"
+
+
+class DefaultRoleUnavailable(Conflict):
+    default_message = "The default role user is missing or inactive; an administrator must restore it"
+
+
 class LastAdministrator(Conflict):
     default_message = "Cannot remove the last administrator"
 

@@ -7,9 +7,10 @@ from functools import cache
 from pathlib import Path
 
 from kernel.contracts.errors import FieldErrors
+from modules.user.api import MAX_PASSWORD_LENGTH
 
 MIN_LENGTH = 8
-MAX_LENGTH = 128
+MAX_LENGTH = MAX_PASSWORD_LENGTH
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -27,7 +28,9 @@ def password_problems(password: str, email: str | None) -> list[str]:
         problems.append(f"must be at least {MIN_LENGTH} characters")
     elif len(password) > MAX_LENGTH:
         problems.append(f"must be at most {MAX_LENGTH} characters")
-    if password.strip().lower() in common_passwords():
+    if not password.strip():
+        problems.append("must not be only spaces")
+    elif password.strip().lower() in common_passwords():
         problems.append("is too common")
     if email and password.strip().lower() == email.strip().lower():
         problems.append("must not be the same as the email")

@@ -17,10 +17,16 @@ from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
 from modules.user.events import UserRolesChanged
-from modules.user.internal.errors import AdminRoleProtected, RoleInUse, RoleNameTaken, RoleNotFound
+from modules.user.internal.errors import (
+    AdminRoleProtected,
+    DefaultRoleProtected,
+    RoleInUse,
+    RoleNameTaken,
+    RoleNotFound,
+)
 from modules.user.internal.models import Permission, Role, User, outbox, role_permissions, user_roles
 from modules.user.internal.schemas import RoleCreate, RoleStats, RoleUpdate
-from modules.user.internal.service import ADMIN_ROLE, NAME_MAX, NAME_MIN
+from modules.user.internal.service import ADMIN_ROLE, DEFAULT_ROLE, NAME_MAX, NAME_MIN
 from modules.user.internal.views import active_role_names
 
 SORTABLE = {
@@ -124,11 +130,16 @@ class RoleService:
         permissions_changed = permissions is not None and {p.id for p in permissions} != {
             p.id for p in role.permissions
         }
-        protected = role.name_key == ADMIN_ROLE and (
-            ("name" in changed and changes["name"].lower() != ADMIN_ROLE) or changes.get("is_active") is False
-        )
-        if protected:
+        renamed_or_deactivated = ("name" in changed and changes["name"].lower() != role.name_key) or changes.get(
+            "is_active"
+        ) is False
+        if role.name_key == ADMIN_ROLE and renamed_or_deactivated:
             raise AdminRoleProtected()
+        if role.name_key == ADMIN_ROLE and permissions is not None and await self._lacks_any(permissions):
+            # Without every permission nobody could undo this (roles.update would be gone with it).
+            raise AdminRoleProtected("The admin role keeps every permission")
+        if role.name_key == DEFAULT_ROLE and renamed_or_deactivated:
+            raise DefaultRoleProtected()
         if "name" in changed and changes["name"].lower() != role.name_key:
             await self._ensure_name_free(changes["name"])
         if not changed and not permissions_changed:
@@ -154,10 +165,16 @@ class RoleService:
         role = await self.get(role_id)
         if role.name_key == ADMIN_ROLE:
             raise AdminRoleProtected("The admin role cannot be deleted")
+        if role.name_key == DEFAULT_ROLE:
+            raise DefaultRoleProtected()
         if await self.users_count(role.id):
             raise RoleInUse()
         await self.session.delete(role)
         await self.session.commit()
+
+    async def _lacks_any(self, permissions: Sequence[Permission]) -> bool:
+        total = await self.session.scalar(select(func.count()).select_from(Permission))
+        return len({p.id for p in permissions}) < (total or 0)
 
     async def resolve_permissions(self, errors: FieldErrors, permission_ids: Sequence[int]) -> list[Permission]:
         wanted = sorted(set(permission_ids))

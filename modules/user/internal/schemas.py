@@ -13,12 +13,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kernel.http.fields import MAX_ID, Email, Phone, RequestBody, ResponseBody, Url
-from modules.user.api import UserView
+from modules.user.api import MAX_PASSWORD_LENGTH, UserView
 
-NameField = Annotated[str, msgspec.Meta(max_length=200)]
-"""Trimmed and checked against 2-50 characters by the service; this bound only keeps junk out."""
-PasswordField = Annotated[str, msgspec.Meta(max_length=1024)]
-"""The policy (8-128 characters, …) is checked by the service, with its own messages."""
+NameField = str
+"""Trimmed and checked against 2-50 characters by the service, with one message at any length (the 1 MiB body
+limit bounds it)."""
+PasswordField = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+"""The policy (8-128 characters, …) is checked by the service; the upper bound here says the same words."""
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 IdList = Annotated[list[Id], msgspec.Meta(max_length=500)]
 RoleDescription = Annotated[str, msgspec.Meta(max_length=255)]
@@ -199,7 +200,7 @@ class ProfileOut(ResponseBody):
     avatar: str | None
     address: dict[str, Any] | None
     social_links: dict[str, Any] | None
-    preferences: dict[str, Any] | None
-    metadata: dict[str, Any] | None
+    preferences: dict[str, Any]
+    metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime

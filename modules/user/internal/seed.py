@@ -91,7 +91,7 @@ async def seed_users(context: ModuleContext, demo: bool) -> None:
         roles = await _seed_roles(session, permissions)
         await session.commit()
         service = UserService(session, context.security.revocations)
-        if await service.active_admin_count() == 0:
+        if await service.admin_holder_count() == 0:
             await _seed_admin(context, service, roles[ADMIN_ROLE])
         if demo:
             await _seed_demo_users(service, roles)

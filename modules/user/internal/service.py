@@ -20,7 +20,7 @@ from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
 from modules.user.api import EmailTaken, NewUser, UserNotFound
 from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
-from modules.user.internal.errors import LastAdministrator, RoleNotFound, SelfDeletion
+from modules.user.internal.errors import DefaultRoleUnavailable, LastAdministrator, SelfDeletion
 from modules.user.internal.models import Role, User, UserProfile, outbox, user_roles
 from modules.user.internal.password_policy import check_password
 from modules.user.internal.passwords import hash_password, needs_rehash, verify_dummy, verify_password
@@ -109,9 +109,8 @@ class UserService:
         return int(await self.session.scalar(statement) or 0)
 
     async def with_role(self, role_name: str) -> Sequence[User]:
+        """Holders of the role (any case); an unknown role has none, as with the list's `role` filter."""
         role_key = role_name.strip().lower()
-        if await self.session.scalar(select(Role.id).where(Role.name_key == role_key)) is None:
-            raise RoleNotFound()
         statement = select(User).where(User.roles.any(Role.name_key == role_key)).order_by(User.id)
         return (await self.session.scalars(statement)).all()
 
@@ -140,6 +139,8 @@ class UserService:
         errors = FieldErrors()
         if not await verify_password(user.password_hash, current_password):
             errors.add("currentPassword", "is incorrect")
+        elif new_password == current_password:
+            errors.add("newPassword", "must differ from the current password")
         check_password(errors, "newPassword", new_password, user.email)
         errors.raise_if_any()
         user.password_hash = await hash_password(new_password)
@@ -307,7 +308,9 @@ class UserService:
 
     async def _default_roles(self) -> list[Role]:
         role = await self.session.scalar(select(Role).where(Role.name_key == DEFAULT_ROLE, Role.is_active))
-        return [role] if role is not None else []
+        if role is None:  # the seed creates it and it cannot be deactivated or deleted; a damaged database
+            raise DefaultRoleUnavailable()
+        return [role]
 
     async def _insert(
         self,
@@ -355,13 +358,22 @@ class UserService:
         return user
 
     async def active_admin_count(self) -> int:
+        return await self._admin_count(only_active=True)
+
+    async def admin_holder_count(self) -> int:
+        """Users holding the admin role, active or not (the seed creates the default admin only at zero)."""
+        return await self._admin_count(only_active=False)
+
+    async def _admin_count(self, only_active: bool) -> int:
         statement = (
             select(func.count(func.distinct(User.id)))
             .select_from(User)
             .join(user_roles, user_roles.c.user_id == User.id)
             .join(Role, Role.id == user_roles.c.role_id)
-            .where(Role.name_key == ADMIN_ROLE, Role.is_active, User.is_active)
+            .where(Role.name_key == ADMIN_ROLE)
         )
+        if only_active:
+            statement = statement.where(Role.is_active, User.is_active)
         return int(await self.session.scalar(statement) or 0)
 
     async def _ensure_not_last_admin(self, user: User) -> None:

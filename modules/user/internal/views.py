@@ -86,8 +86,8 @@ def profile_out(profile: UserProfile) -> ProfileOut:
         avatar=profile.avatar,
         address=profile.address,
         social_links=profile.social_links,
-        preferences=profile.preferences,
-        metadata=profile.extra,
+        preferences=profile.preferences or {},  # free-form objects: empty, never null (api-v1 §4)
+        metadata=profile.extra or {},
         created_at=profile.created_at,
         updated_at=profile.updated_at,
     )

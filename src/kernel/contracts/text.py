@@ -10,7 +10,14 @@ def trimmed(errors: FieldErrors, field: str, raw: str, low: int, high: int) -> s
     text = raw.strip()
     if not low <= len(text) <= high:
         errors.add(field, f"must be {low}-{high} characters (after trimming spaces)")
+    if has_control_characters(text):
+        errors.add(field, "must not contain control characters")
     return text
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL, tabs, line breaks, escapes and the like: never part of a name or a one-line text."""
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text)
 
 
 def optional_text(raw: str | None) -> str | None:

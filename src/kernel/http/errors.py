@@ -89,6 +89,11 @@ def _body_field_errors(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
     return {}
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _reported_field_errors(exc: ValidationException) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     extra = exc.extra if isinstance(exc.extra, list) else []
@@ -96,6 +101,8 @@ def _reported_field_errors(exc: ValidationException) -> dict[str, list[str]]:
         if not isinstance(item, dict):
             continue
         key = str(item.get("key") or item.get("source") or "body")
+        if item.get("source") == "path":  # path parameters are declared snake_case, named camelCase on the wire
+            key = _camel(key)
         message = str(item.get("message", "is invalid"))
         if message.startswith("Object contains unknown field"):
             field = message.split("`")[1] if "`" in message else key
