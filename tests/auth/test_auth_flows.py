@@ -255,3 +255,19 @@ async def test_a_full_password_queue_answers_503_with_retry_after_and_writes_not
     assert [row.id for row in await outbox_rows(app, "auth")] == before
     monkeypatch.setattr(passwords._worker, "max_waiting", 32)
     await login(anonymous)
+
+
+async def test_guessing_the_current_password_counts_as_failed_sign_ins(anonymous: httpx.AsyncClient) -> None:
+    await register(anonymous, "guessed@example.com", "First-Password-1")
+    signed_in = await login(anonymous, "guessed@example.com", "First-Password-1")
+    headers = bearer(str(signed_in["access_token"]))
+    body = {"currentPassword": "wrong-guess", "newPassword": "Second-Password-2"}
+    for _ in range(5):
+        assert (await anonymous.post(f"{AUTH}/change-password", json=body, headers=headers)).status_code == 400
+    locked = await anonymous.post(f"{AUTH}/change-password", json=body, headers=headers)
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+    relogin = await anonymous.post(
+        f"{AUTH}/login", json={"email": "guessed@example.com", "password": "First-Password-1"}
+    )
+    assert relogin.status_code == 429

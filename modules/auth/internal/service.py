@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.contracts.errors import Forbidden
+from kernel.contracts.errors import Forbidden, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
 from kernel.security.context import Security
 from kernel.security.principal import Principal
@@ -134,7 +134,16 @@ class AuthService:
         await self.session.commit()
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
-        await self.users.change_password(principal.user_id, current, new)
+        # A wrong current password is a failed sign-in for that email: a stolen access token must not become
+        # an unthrottled way to guess the password.
+        email_key = principal.email.strip().lower()
+        await self.throttle.check(email_key, None)
+        try:
+            await self.users.change_password(principal.user_id, current, new)
+        except ValidationFailed as exc:
+            if "currentPassword" in exc.field_errors:
+                await self.throttle.failed(email_key, None)
+            raise
         others = await self.active_sessions(principal.user_id, exclude=principal.session_id)
         await self._end_sessions(others, "password_changed")
         await self.session.commit()
