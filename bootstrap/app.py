@@ -23,8 +23,8 @@ from kernel.http.body import check_json_body
 from kernel.http.envelope import RAW_BODY, EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
-from kernel.http.metrics import metrics, prometheus_config
-from kernel.http.middleware import correlation_middleware_factory
+from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
+from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
 from kernel.logging import configure_logging
 from kernel.modules import MODULE_CONTEXTS_STATE_KEY
 from kernel.security.policy import TokenAccessPolicy
@@ -109,11 +109,16 @@ def _app_for(runtime: Runtime) -> Litestar:
         dependencies=dependencies,
         guards=[access_guard],
         before_request=check_json_body,
+        before_send=[ensure_correlation_header],
         middleware=[correlation_middleware_factory, metrics_config.middleware],
         exception_handlers=exception_handlers(),
         response_class=EnvelopedResponse,
         request_max_body_size=MAX_BODY_BYTES,
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        cors_config=(
+            CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["X-Correlation-ID", "Retry-After"])
+            if settings.cors_origins
+            else None
+        ),
         openapi_config=OpenAPIConfig(
             title="Freightdesk API",
             version=app_version(),
@@ -126,7 +131,10 @@ def _app_for(runtime: Runtime) -> Litestar:
         state=State(
             {
                 HEALTH_STATE_KEY: runtime.health,
-                ACCESS_POLICY_STATE_KEY: TokenAccessPolicy(runtime.security.verifier),
+                ACCESS_POLICY_STATE_KEY: TokenAccessPolicy(
+                    runtime.security.verifier,
+                    {settings.metrics_token: frozenset({METRICS_PERMISSION})} if settings.metrics_token else None,
+                ),
                 RUNTIME_STATE_KEY: runtime,
                 MODULE_CONTEXTS_STATE_KEY: {m.descriptor.name: m.context for m in runtime.modules},
             }

@@ -65,9 +65,17 @@ def select_modules(settings: Settings, requested: Sequence[str] | None = None) -
     hosted = {d.name for d in descriptors}
     for descriptor in descriptors:
         for dependency in descriptor.depends_on:
-            if dependency not in hosted and settings.service_url(dependency) is None:
-                raise SettingsError(
-                    f"{dependency.upper()}_SERVICE_URL: module {descriptor.name!r} needs {dependency!r}, "
-                    "which this process does not host; host it too (FREIGHTDESK_MODULES) or set its URL"
-                )
+            if dependency in hosted:
+                continue
+            # Calling a module in another process needs its HTTP client adapter, which split mode brings;
+            # until then refuse at start rather than fail on the first request that needs it.
+            setting = f"{dependency.upper()}_SERVICE_URL"
+            reason = (
+                f"{setting}: module {descriptor.name!r} needs {dependency!r}, and calling it in another process is "
+                "not available in this version; host both in this process (FREIGHTDESK_MODULES)"
+                if settings.service_url(dependency) is not None
+                else f"{setting}: module {descriptor.name!r} needs {dependency!r}, which this process does not "
+                "host; host it too (FREIGHTDESK_MODULES)"
+            )
+            raise SettingsError(reason)
     return dependency_order(descriptors)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import click
 
-from bootstrap.catalog import select_modules
-from bootstrap.migrate import head_revision, upgrade
+from bootstrap.catalog import available_modules, load_descriptor, select_modules
+from bootstrap.migrate import head_revision, upgrade, upgrade_one
 from bootstrap.runtime import build_runtime, module_database
 from kernel.logging import configure_logging
 from kernel.settings import Settings, SettingsError, redact_url
@@ -28,6 +28,40 @@ def load_settings() -> Settings:
 
 def _modules_option(value: str | None) -> list[str] | None:
     return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
+class FreightdeskGroup(click.Group):
+    """Turns a wrong setting into one line naming it (exit status 1), whichever command meets it."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # e.g. a data dir or key file that cannot be created or read
+            raise click.ClickException(f"{exc} (check FREIGHTDESK_DATA_DIR and the key file settings)") from exc
+
+
+def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """`run` on auto-migrate: upgrade module by module; a module whose database cannot be migrated (down,
+    unreachable) is logged and left behind, so the others still start and health names the broken one.
+    Returns (modules whose history was new, modules that are ready)."""
+    fresh: list[str] = []
+    ready: list[str] = []
+    for descriptor in select_modules(settings, modules):
+        database = module_database(settings, descriptor)
+        try:
+            result = upgrade_one(database)
+        except Exception as exc:
+            log.error(
+                "migration failed; the module starts unhealthy until its database is reachable and migrated",
+                extra={"module_name": descriptor.name, "database": redact_url(database.url), "error": repr(exc)},
+            )
+            continue
+        ready.append(descriptor.name)
+        if result.fresh:
+            fresh.append(descriptor.name)
+    return fresh, ready
 
 
 def migrate_hosted(settings: Settings, modules: Sequence[str] | None = None) -> list[str]:
@@ -50,7 +84,7 @@ async def _seed(settings: Settings, demo: bool, modules: Sequence[str] | None, o
         await runtime.dispose()
 
 
-@click.group()
+@click.group(cls=FreightdeskGroup)
 def main() -> None:
     """Freightdesk: the back office of a freight business."""
 
@@ -68,15 +102,13 @@ def run(host: str, port: int, modules_: str | None) -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     modules = _modules_option(modules_)
+    asyncio.run(build_runtime(settings, modules).dispose())  # refuse bad settings before touching a database
     if settings.auto_migrate:
-        fresh = migrate_hosted(settings, modules)
-        asyncio.run(_seed(settings, demo=False, modules=modules, only=None))
+        fresh, ready = migrate_for_start(settings, modules)
+        asyncio.run(_seed(settings, demo=False, modules=modules, only=ready))
         if fresh and not settings.production:
             asyncio.run(_seed(settings, demo=True, modules=modules, only=fresh))
-    try:
-        app = create_app(settings, modules)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    app = create_app(settings, modules)
     _freeze_startup_heap()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
@@ -113,11 +145,10 @@ def db_revision(module: str, message: str, empty: bool) -> None:
     from bootstrap.migrate import revision
 
     settings = load_settings()
-    try:
-        descriptor = select_modules(settings, [module])[-1]
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-    revision(module_database(settings, descriptor), message, autogenerate=not empty)
+    if module not in available_modules():
+        raise click.ClickException(f"--module: unknown module {module!r}; available: {', '.join(available_modules())}")
+    # One module's history only: its dependencies need not be hosted (or reachable) to write a revision.
+    revision(module_database(settings, load_descriptor(module)), message, autogenerate=not empty)
 
 
 @db.command("current")

@@ -72,13 +72,14 @@ class UpgradeResult:
 
 def upgrade(databases: Sequence[ModuleDatabase]) -> list[UpgradeResult]:
     """Upgrade each module's history to head, in the order given (dependency order). Idempotent."""
-    results = []
-    for database in databases:
-        database.prepare()
-        before = current(database)
-        command.upgrade(alembic_config(database), "head")
-        results.append(UpgradeResult(database.module, before, current(database)))
-    return results
+    return [upgrade_one(database) for database in databases]
+
+
+def upgrade_one(database: ModuleDatabase) -> UpgradeResult:
+    database.prepare()
+    before = current(database)
+    command.upgrade(alembic_config(database), "head")
+    return UpgradeResult(database.module, before, current(database))
 
 
 def revision(database: ModuleDatabase, message: str, autogenerate: bool = True) -> None:

@@ -78,6 +78,10 @@ class UserDirectory(Protocol):
         """Create an active user with the role `user`. Raises EmailTaken or ValidationFailed (password policy,
         names, phone — fieldErrors keyed by the request's camelCase field names)."""
 
+    async def check_password_change(self, user_id: int, current_password: str, new_password: str) -> None:
+        """Raise what `change_password` would raise, changing nothing: lets the caller revoke sessions between
+        the check and the change, so a refused revocation never leaves a changed password behind."""
+
     async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
         """Raises ValidationFailed with `currentPassword: ["is incorrect"]` or the policy's messages on
         `newPassword`; UserNotFound. Does not revoke sessions (the caller decides which)."""

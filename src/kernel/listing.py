@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from kernel.contracts.errors import FieldErrors
+from kernel.contracts.text import has_control_characters
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -93,6 +94,9 @@ def parse_list_params(
         search = search.strip() or None
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
             own_errors.add("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
+        elif search is not None and has_control_characters(search):
+            # SQLite would end the pattern at a NUL and match everything; no name holds one anyway.
+            own_errors.add("search", "must not contain control characters")
 
     sort_by = query.get("sortBy") or "createdAt"
     if sort_by not in sortable:

@@ -28,6 +28,9 @@ _SCHEME_ALIASES = {
 }
 
 
+MIN_METRICS_TOKEN_LENGTH = 32
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot run with. The message names the setting."""
 
@@ -130,6 +133,8 @@ class Settings:
     access_token_ttl: int = 900
     refresh_token_ttl: int = 7 * 24 * 3600
     registration_enabled: bool = True
+    metrics_token: str | None = field(default=None, repr=False)
+    """A static bearer token for Prometheus scrapers, good for `/metrics` only."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -212,8 +217,11 @@ class Settings:
             registration_enabled=_bool(
                 "FREIGHTDESK_REGISTRATION_ENABLED", values.get("FREIGHTDESK_REGISTRATION_ENABLED", "true")
             ),
+            metrics_token=values.get("FREIGHTDESK_METRICS_TOKEN", "").strip() or None,
             environ=dict(values),
         )
+        if settings.metrics_token is not None and len(settings.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+            raise SettingsError(f"FREIGHTDESK_METRICS_TOKEN: use at least {MIN_METRICS_TOKEN_LENGTH} characters")
         return settings
 
     def value(self, name: str) -> str | None:

@@ -140,6 +140,10 @@ async def test_validate_token(anonymous: httpx.AsyncClient) -> None:
         invalid = await anonymous.post(f"{AUTH}/validate-token", json={"token": token})
         assert invalid.status_code == 401, (token[:20], invalid.text)
         assert invalid.json()["message"] == "Invalid token"
+    for body in ({}, {"token": 5}, {"token": None}, {"token": ["a"]}):
+        invalid = await anonymous.post(f"{AUTH}/validate-token", json=body)
+        assert invalid.status_code == 401, (body, invalid.text)
+        assert invalid.json()["message"] == "Invalid token"
 
 
 async def test_change_password_keeps_this_session_and_ends_the_others(anonymous: httpx.AsyncClient) -> None:

@@ -188,3 +188,35 @@ async def test_unknown_route_and_method_use_the_error_shape(client: httpx.AsyncC
     missing = assert_error(await client.get("/api/v1/nowhere?x=1"), 404)
     assert missing["path"] == "/api/v1/nowhere?x=1"
     assert_error(await client.delete(BASE), 405)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://...", "http://:.:", "https://@.@", "https://x.com:abc/", "http://localhost:99999999", "https://u@x.com"],
+)
+async def test_a_website_that_is_no_url_is_400(client: httpx.AsyncClient, url: str) -> None:
+    response = await client.post(BASE, json=carrier_body(metadata={"website": url}))
+    assert set(field_errors(response)) == {"metadata.website"}
+
+
+async def test_names_that_lengthen_when_lower_cased_fit(client: httpx.AsyncClient) -> None:
+    # "İ" lower-cases to two characters: the case-insensitive key must still fit, on MariaDB too.
+    response = await client.post(BASE, json=carrier_body(name="İ" * 100))
+    assert response.status_code == 201, response.text
+
+
+async def test_names_differing_only_in_accents_or_emoji_are_different(client: httpx.AsyncClient) -> None:
+    for name in ("Cafe Freight", "Café Freight", "🚀 Rocket", "🚚 Rocket"):
+        response = await client.post(BASE, json=carrier_body(name=name))
+        assert response.status_code == 201, (name, response.text)
+
+
+async def test_search_ignores_case_beyond_ascii(client: httpx.AsyncClient) -> None:
+    await client.post(BASE, json=carrier_body(name="Café Éclair"))
+    found = data_of(await client.get(BASE, params={"search": "CAFÉ ÉCLAIR"}))
+    assert [c["name"] for c in found["carriers"]] == ["Café Éclair"]
+
+
+async def test_search_with_a_control_character_is_400(client: httpx.AsyncClient) -> None:
+    await client.post(BASE, json=carrier_body())
+    assert set(field_errors(await client.get(BASE, params={"search": "\x00"}))) == {"search"}

@@ -79,13 +79,18 @@ def test_run_starts_migrates_and_seeds_on_the_embedded_default(server: tuple[str
     assert httpx.get(f"{base_url}/api/v1/carriers").status_code == 401
     settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(data_dir)})
     token = TokenIssuer(KeyRing.load(settings), settings.jwt_issuer, 60).issue(
-        user_id=1, email="ops@example.com", roles=["admin"], permissions=["carriers.list"], session_id="e2e"
+        user_id=1,
+        email="ops@example.com",
+        roles=["admin"],
+        permissions=["carriers.list", "system.monitoring"],
+        session_id="e2e",
     )
     headers = {"Authorization": f"Bearer {token}"}
     carriers = httpx.get(f"{base_url}/api/v1/carriers", params={"limit": 100}, headers=headers).json()["data"]
     assert carriers["total"] == 25  # demo carriers on first start
     assert httpx.get(f"{base_url}/api/v1/health/ready").status_code == 200
     assert httpx.get(f"{base_url}/api/docs/openapi.json").status_code == 200
-    metrics = httpx.get(f"{base_url}/metrics")
+    assert httpx.get(f"{base_url}/metrics").status_code == 401
+    metrics = httpx.get(f"{base_url}/metrics", headers=headers)
     assert metrics.status_code == 200
     assert "freightdesk_outbox_backlog" in metrics.text

@@ -79,7 +79,8 @@ async def test_metrics_drop_the_figures_of_an_outbox_they_cannot_read(tmp_path: 
     app = create_app(settings)
     OUTBOX_BACKLOG.labels(module="carrier").set(7)  # what an earlier scrape left behind
     async with running(app), http_client(app) as client:
-        text_ = (await client.get("/metrics")).text
+        monitoring = bearer(token_for(app, permissions=["system.monitoring"]))
+        text_ = (await client.get("/metrics", headers=monitoring)).text
     assert 'freightdesk_outbox_readable{module="carrier"} 0.0' in text_
     assert 'freightdesk_outbox_backlog{module="carrier"}' not in text_
 

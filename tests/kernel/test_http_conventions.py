@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
+
+from bootstrap.app import create_app
+from kernel.settings import Settings
+from tests.conftest import http_client, running
+from tests.helpers import bearer, token_for
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -45,9 +52,9 @@ async def test_openapi_docs_at_the_old_path(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/docs")).status_code == 200
 
 
-async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient, app: Litestar) -> None:
     await client.get("/api/v1/carriers/12345")
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=bearer(token_for(app, permissions=["system.monitoring"])))).text
     assert 'path="/api/v1/carriers/{id' in text
     assert "freightdesk_outbox_backlog" in text
     assert "/api/v1/carriers/12345" not in text
@@ -129,3 +136,48 @@ async def test_error_path_is_the_path_as_sent(client: httpx.AsyncClient) -> None
     response = await client.get("/api/v1/carriers/name/%C3%BC%20x?a=%20b")
     assert response.status_code == 404
     assert response.json()["path"] == "/api/v1/carriers/name/%C3%BC%20x?a=%20b"
+
+
+async def test_metrics_need_monitoring_permission_or_the_scrape_token(tmp_path: Path) -> None:
+    scrape_token = "s" * 40
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), "FREIGHTDESK_METRICS_TOKEN": scrape_token})
+    app = create_app(settings)
+    async with running(app), http_client(app) as client:
+        anonymous = await client.get("/metrics")
+        no_permission = await client.get("/metrics", headers=bearer(token_for(app, permissions=["carriers.read"])))
+        scraper = await client.get("/metrics", headers=bearer(scrape_token))
+        scraper_elsewhere = await client.get("/api/v1/carriers", headers=bearer(scrape_token))
+        wrong_token = await client.get("/metrics", headers=bearer("s" * 39 + "t"))
+    assert (anonymous.status_code, no_permission.status_code) == (401, 403)
+    assert scraper.status_code == 200
+    assert "freightdesk_outbox_backlog" in scraper.text
+    assert scraper_elsewhere.status_code == 403  # good for /metrics and nothing else
+    assert wrong_token.status_code == 401
+
+
+async def test_responses_outside_any_route_carry_a_correlation_id(client: httpx.AsyncClient) -> None:
+    unknown = await client.get("/api/v1/nothing-here", headers={"X-Correlation-ID": "trace-me"})
+    wrong_method = await client.delete("/api/v1/carriers")
+    assert unknown.status_code == 404
+    assert unknown.headers["X-Correlation-ID"] == "trace-me"
+    assert wrong_method.status_code == 405
+    assert UUID.match(wrong_method.headers["X-Correlation-ID"])
+
+
+async def test_a_blank_body_is_400_in_the_error_shape(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/carriers", content=b"   \n ", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Malformed JSON in request body"
+    assert response.json()["fieldErrors"] == {"body": ["is blank"]}
+
+
+async def test_an_unreachable_module_database_is_503_not_500(tmp_path: Path) -> None:
+    settings = Settings.from_mapping(
+        {"FREIGHTDESK_DATA_DIR": str(tmp_path), "CARRIER_DATABASE_URL": "mysql+asyncmy://nobody:pw@127.0.0.1:1/x"}
+    )
+    app = create_app(settings)
+    async with running(app), http_client(app) as client:
+        response = await client.get("/api/v1/carriers", headers=bearer(token_for(app)))
+    assert response.status_code == 503
+    assert response.json()["message"] == "Service Unavailable"
+    assert response.headers["Retry-After"] == "1"

@@ -96,3 +96,41 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
 
 def test_redact_url_hides_only_the_password() -> None:
     assert redact_url("mysql+asyncmy://app:s3cret@db:3306/x") == "mysql+asyncmy://app:***@db:3306/x"
+
+
+def test_a_production_process_without_auth_verifies_with_public_keys_only(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kernel.security.keys import KeyRing
+
+    public_file = tmp_path / "auth.pub.pem"
+    public_file.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    production = {"FREIGHTDESK_ENV": "production", "FREIGHTDESK_DATA_DIR": str(tmp_path)}
+
+    verifying = KeyRing.load(
+        Settings.from_mapping({**production, "FREIGHTDESK_JWT_PUBLIC_KEY_FILES": str(public_file)}), signs_tokens=False
+    )
+    assert verifying.signing_key is None
+    assert len(verifying.jwks()["keys"]) == 1
+    with pytest.raises(SettingsError, match="FREIGHTDESK_JWT_PUBLIC_KEY_FILES"):
+        KeyRing.load(Settings.from_mapping(production), signs_tokens=False)
+    with pytest.raises(SettingsError, match="FREIGHTDESK_JWT_PRIVATE_KEY_FILE"):
+        KeyRing.load(Settings.from_mapping(production), signs_tokens=True)
+
+
+def test_a_dependency_in_another_process_is_refused_at_start_until_split_mode() -> None:
+    from bootstrap.catalog import select_modules
+
+    settings = Settings.from_mapping({"USER_SERVICE_URL": "http://user:3003"})
+    with pytest.raises(SettingsError, match=r"USER_SERVICE_URL: .*not available in this version"):
+        select_modules(settings, ["auth"])
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    with pytest.raises(SettingsError, match="FREIGHTDESK_METRICS_TOKEN"):
+        Settings.from_mapping({"FREIGHTDESK_METRICS_TOKEN": "short"})

@@ -120,6 +120,8 @@ async def test_profile_validation(client: Client, app: Litestar) -> None:
         (profile_body(socialLinks={"github": "ftp://x"}), {"socialLinks.github"}),
         (profile_body(socialLinks={"myspace": "https://myspace.com/x"}), {"socialLinks.myspace"}),
         (profile_body(preferences={"blob": "x" * 2100}), {"preferences"}),
+        (profile_body(preferences=nested(11)), {"preferences"}),  # MariaDB's JSON check stops at 32
+        (profile_body(metadata={"list": [[[[[[[[[[[1]]]]]]]]]]]}), {"metadata"}),
         (profile_body(metadata=[1, 2]), {"metadata"}),
         (profile_body(colour="red"), {"colour"}),
     ]
@@ -139,3 +141,18 @@ async def test_free_form_objects_are_empty_not_null(client: Client, app: Litesta
     profile = created.json()["data"]
     assert profile["preferences"] == {}
     assert profile["metadata"] == {}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        document = {"a": document}
+    return document
+
+
+async def test_ten_levels_of_nesting_are_accepted(client: Client, app: Litestar) -> None:
+    await seed(app)
+    user = await create_user(client, app)
+    created = await client.post(f"{BASE}/me", json={"preferences": nested(10)}, headers=as_user(app, user["id"]))
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["preferences"] == nested(10)

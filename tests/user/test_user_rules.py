@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from litestar import Litestar
 
+from kernel.store import MemoryStore, StoreUnavailable
 from tests.conftest import data_of
-from tests.helpers import bearer
-from tests.user.factories import ADMIN_ID, as_admin, as_user, create_user, role_id, seed, token
+from tests.helpers import bearer, runtime_of
+from tests.user.factories import ADMIN_ID, PASSWORD, as_admin, as_user, create_user, role_id, seed, token
 
 Client = httpx.AsyncClient
 BASE = "/api/v1/users"
@@ -23,6 +24,7 @@ async def test_self_may_change_names_phone_and_password(client: Client, app: Lit
             "lastName": "Edited",
             "phone": "+44 20 7946 0958",
             "password": "Second-Password-2",
+            "currentPassword": PASSWORD,
         },
         headers=as_user(app, created["id"]),
     )
@@ -123,7 +125,8 @@ async def test_password_change_revokes_the_users_tokens(client: Client, app: Lit
     created = await create_user(client, app)
     own = as_user(app, created["id"])
     assert (await client.get(f"{BASE}/{created['id']}", headers=own)).status_code == 200
-    changed = await client.patch(f"{BASE}/{created['id']}", json={"password": "Second-Password-2"}, headers=own)
+    new_password = {"password": "Second-Password-2", "currentPassword": PASSWORD}
+    changed = await client.patch(f"{BASE}/{created['id']}", json=new_password, headers=own)
     assert changed.status_code == 200
     stale = await client.get(f"{BASE}/{created['id']}", headers=own)
     assert stale.status_code == 401
@@ -149,3 +152,67 @@ async def test_delete_deactivate_and_role_change_revoke_tokens(client: Client, a
             response = await client.delete(f"{BASE}/{created['id']}", headers=admin)
         assert response.status_code in {200, 204}, (change, response.text)
         assert (await client.get("/api/v1/profiles/me", headers=own)).status_code == 401, change
+
+
+async def test_own_new_password_needs_the_current_one(client: Client, app: Litestar) -> None:
+    await seed(app)
+    created = await create_user(client, app)
+    own = as_user(app, created["id"])
+    url = f"{BASE}/{created['id']}"
+
+    missing = await client.patch(url, json={"password": "Second-Password-2"}, headers=own)
+    wrong = await client.patch(url, json={"password": "Second-Password-2", "currentPassword": "nope"}, headers=own)
+
+    assert missing.status_code == 400
+    assert set(missing.json()["fieldErrors"]) == {"currentPassword"}
+    assert wrong.status_code == 400
+    assert wrong.json()["fieldErrors"] == {"currentPassword": ["is incorrect"]}
+    after = data_of(await client.get(url, headers=as_admin(app)))
+    assert after["passwordChangedAt"] == created["passwordChangedAt"]
+
+
+async def test_wrong_current_passwords_on_patch_are_throttled_like_sign_ins(client: Client, app: Litestar) -> None:
+    await seed(app)
+    created = await create_user(client, app)
+    own = as_user(app, created["id"])
+    body = {"password": "Second-Password-2", "currentPassword": "wrong-guess"}
+
+    statuses = [(await client.patch(f"{BASE}/{created['id']}", json=body, headers=own)).status_code for _ in range(6)]
+
+    assert statuses == [400] * 5 + [429]
+
+
+async def test_an_administrator_resets_another_password_without_the_current_one(client: Client, app: Litestar) -> None:
+    await seed(app)
+    created = await create_user(client, app)
+    response = await client.patch(
+        f"{BASE}/{created['id']}", json={"password": "Second-Password-2"}, headers=as_admin(app)
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_refused_revocation_leaves_the_change_undone(client: Client, app: Litestar) -> None:
+    """Deactivating must not commit while the user's tokens still work: the store refuses, nothing changes."""
+    await seed(app)
+    created = await create_user(client, app)
+    users_token = as_user(app, created["id"])
+    revocations = runtime_of(app).security.revocations
+    working = revocations.store
+    revocations.store = RefusesWrites()
+    try:
+        refused = await client.patch(f"{BASE}/{created['id']}", json={"isActive": False}, headers=as_admin(app))
+    finally:
+        revocations.store = working
+
+    assert refused.status_code == 503
+    assert data_of(await client.get(f"{BASE}/{created['id']}", headers=as_admin(app)))["isActive"] is True
+    retried = await client.patch(f"{BASE}/{created['id']}", json={"isActive": False}, headers=as_admin(app))
+    assert data_of(retried)["isActive"] is False
+    assert (await client.get("/api/v1/auth/profile", headers=users_token)).status_code == 401
+
+
+class RefusesWrites(MemoryStore):
+    """A shared store that still answers reads but refuses writes (Redis at maxmemory, or mid-failover)."""
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:
+        raise StoreUnavailable("write refused")

@@ -14,6 +14,7 @@ from kernel.http.access import AUTHENTICATED, PUBLIC
 from kernel.http.envelope import RAW_BODY
 from kernel.modules import context_of
 from kernel.security.principal import Principal
+from kernel.security.throttle import LoginThrottle
 from modules.auth.internal.schemas import (
     AuthResponse,
     ChangePasswordRequest,
@@ -25,7 +26,6 @@ from modules.auth.internal.schemas import (
     ValidateTokenRequest,
 )
 from modules.auth.internal.service import AuthService, ClientInfo, SignedIn
-from modules.auth.internal.throttle import LoginThrottle
 from modules.user.api import NewUser, UserDirectory, UserNotFound, UserView
 
 
@@ -111,6 +111,8 @@ class AuthController(Controller):
     async def validate_token(
         self, auth_service: NamedDependency[AuthService], data: JSONBody[ValidateTokenRequest]
     ) -> UserView:
+        if not isinstance(data.token, str):
+            raise Unauthorized("Invalid token")
         try:
             principal = await auth_service.security.verifier.verify(data.token)
         except Unauthorized:

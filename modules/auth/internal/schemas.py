@@ -44,8 +44,9 @@ class LogoutRequest(RequestBody):
 
 
 class ValidateTokenRequest(RequestBody):
-    token: str
-    """Any string: whatever is wrong with it (empty, oversized, forged) is the same 401 `Invalid token`."""
+    token: object = None
+    """Any JSON value: whatever is wrong with it (missing, not a string, empty, oversized, forged) is the same
+    401 `Invalid token`."""
 
 
 class ChangePasswordRequest(RequestBody):

@@ -17,10 +17,10 @@ from kernel.contracts.errors import Forbidden, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
 from kernel.security.context import Security
 from kernel.security.principal import Principal
+from kernel.security.throttle import LoginThrottle
 from modules.auth.api import InvalidCredentials, InvalidRefreshToken
 from modules.auth.events import LoginFailed, LoginSucceeded, UserRegistered
 from modules.auth.internal.models import ACTIVE, REVOKED, ROTATED, AuthSession, RefreshToken, outbox
-from modules.auth.internal.throttle import LoginThrottle
 from modules.user.api import NewUser, UserDirectory, UserView
 
 
@@ -96,6 +96,8 @@ class AuthService:
             raise InvalidRefreshToken()
         if row.status != ACTIVE or row.expires_at <= now or auth_session.expires_at <= now:
             raise InvalidRefreshToken()
+        if await self.security.revocations.session_revoked(auth_session.id):
+            raise InvalidRefreshToken()  # revoked in the shared store; its row may not say so yet
         cutoff = await self.security.revocations.user_cutoff(auth_session.user_id)
         if cutoff is not None and auth_session.created_at.timestamp() <= cutoff:
             await self._end_sessions([auth_session], "revoked_for_user")
@@ -139,12 +141,19 @@ class AuthService:
         email_key = principal.email.strip().lower()
         await self.throttle.check(email_key, None)
         try:
-            await self.users.change_password(principal.user_id, current, new)
+            await self.users.check_password_change(principal.user_id, current, new)
         except ValidationFailed as exc:
             if "currentPassword" in exc.field_errors:
                 await self.throttle.failed(email_key, None)
             raise
+        # The other sessions' tokens are revoked in the shared store before the password changes: if the store
+        # refuses, the password stays as it was and the caller can retry (an extra sign-out, should the change
+        # then fail, is harmless). Their rows are marked after the change commits, because auth and user may
+        # share one SQLite file, where a second writing session would wait for this one forever.
         others = await self.active_sessions(principal.user_id, exclude=principal.session_id)
+        for other in others:
+            await self.security.revocations.revoke_session(other.id)
+        await self.users.change_password(principal.user_id, current, new)
         await self._end_sessions(others, "password_changed")
         await self.session.commit()
 

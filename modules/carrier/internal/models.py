@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kernel.db.base import IntPrimaryKey, Timestamps, module_metadata
+from kernel.db.base import IntPrimaryKey, Timestamps, lookup_key, module_metadata
 from kernel.events.outbox import Outbox
 
 
@@ -22,8 +22,8 @@ class Carrier(IntPrimaryKey, Timestamps, CarrierBase):
     __table_args__ = {"sqlite_autoincrement": True}
 
     name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
-    """Lower-cased name: uniqueness ignoring case on every database, whatever its collation."""
+    name_key: Mapped[str] = mapped_column(lookup_key(100), unique=True)
+    """Lower-cased name: uniqueness ignoring case, the same on every database (see `lookup_key`)."""
     description: Mapped[str | None] = mapped_column(String(500))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     contact_email: Mapped[str | None] = mapped_column(String(254))

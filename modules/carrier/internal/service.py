@@ -17,6 +17,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.money import is_currency, rate_problem
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.listing import fetch_page
+from kernel.db.locking import lock_rows, violates_unique
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from modules.carrier.api import CarrierNameTaken, CarrierNotFound
@@ -84,6 +85,16 @@ class CarrierService:
             raise CarrierNotFound()
         return carrier
 
+    async def get_for_update(self, carrier_id: int) -> Carrier:
+        """The carrier, locked until this transaction ends (concurrent changes take turns), as last committed:
+        of twenty simultaneous deletes one succeeds and publishes `carrier.deleted`, the others find nothing."""
+        if not await lock_rows(self.session, Carrier, Carrier.id == carrier_id):
+            raise CarrierNotFound()
+        carrier = await self.session.get(Carrier, carrier_id, populate_existing=True)
+        if carrier is None:
+            raise CarrierNotFound()
+        return carrier
+
     async def get_by_name(self, name: str) -> Carrier:
         carrier = await self.repository.get_one_or_none(Carrier.name_key == name.strip().lower())
         if carrier is None:
@@ -134,7 +145,7 @@ class CarrierService:
         return carrier
 
     async def update(self, carrier_id: int, data: CarrierUpdate) -> Carrier:
-        carrier = await self.get(carrier_id)
+        carrier = await self.get_for_update(carrier_id)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.name):
@@ -172,7 +183,7 @@ class CarrierService:
         return carrier
 
     async def delete(self, carrier_id: int) -> None:
-        carrier = await self.get(carrier_id)
+        carrier = await self.get_for_update(carrier_id)
         await self.session.delete(carrier)
         self._publish(CarrierDeleted(carrier_id=carrier.id, name=carrier.name))
         await self.session.commit()
@@ -185,9 +196,11 @@ class CarrierService:
         """A concurrent writer may take the name between our check and our insert: still a 409."""
         try:
             await self.session.flush()
-        except IntegrityError:
+        except IntegrityError as exc:
             await self.session.rollback()
-            raise CarrierNameTaken() from None
+            if violates_unique(exc, "carriers", "name_key"):
+                raise CarrierNameTaken() from None
+            raise
 
     def _publish(self, event: IntegrationEvent) -> None:
         outbox.publish(self.session, event)

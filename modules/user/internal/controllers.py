@@ -168,7 +168,11 @@ class UserController(Controller):
         current_principal.require_self_or(id, "users.read")  # before the lookup: no probing which ids exist
         return user_view(await user_services.users.get(id))
 
-    @patch("/{id:int}", opt=AUTHENTICATED, summary="Change some fields (users.update, or self: names/phone/password)")
+    @patch(
+        "/{id:int}",
+        opt=AUTHENTICATED,
+        summary="Change some fields (users.update; self: names, phone, password with currentPassword)",
+    )
     async def update_user(
         self,
         user_services: Services,
@@ -177,7 +181,8 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
     ) -> UserView:
         _authorize_user_update(current_principal, id, data)  # before the lookup: no probing which ids exist
-        return user_view(await user_services.users.update(id, data))
+        own = current_principal.user_id == id
+        return user_view(await user_services.users.update(id, data, own_password_change=own))
 
     @patch("/{id:int}/roles", opt=requires("roles.assign"), summary="Replace the user's roles")
     async def set_user_roles(self, user_services: Services, id: ResourceId, data: JSONBody[RoleAssignment]) -> UserView:

@@ -40,6 +40,11 @@ class SqlUserDirectory:
         async with self._session_maker() as session:
             return user_view(await UserService(session, self._revocations).register(new_user))
 
+    async def check_password_change(self, user_id: int, current_password: str, new_password: str) -> None:
+        async with self._session_maker() as session:
+            service = UserService(session, self._revocations)
+            await service.check_password_change(await service.get(user_id), current_password, new_password)
+
     async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
         async with self._session_maker() as session:
             await UserService(session, self._revocations).change_password(user_id, current_password, new_password)

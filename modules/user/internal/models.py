@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from kernel.db.base import IntPrimaryKey, Timestamps, UTCDateTime, module_metadata
+from kernel.db.base import IntPrimaryKey, Timestamps, UTCDateTime, lookup_key, module_metadata
 from kernel.events.outbox import Outbox
 
 
@@ -51,8 +51,8 @@ class Role(IntPrimaryKey, Timestamps, UserBase):
     __table_args__ = {"sqlite_autoincrement": True}
 
     name: Mapped[str] = mapped_column(String(50))
-    name_key: Mapped[str] = mapped_column(String(50), unique=True)
-    """Lower-cased name: uniqueness ignoring case on every database, whatever its collation."""
+    name_key: Mapped[str] = mapped_column(lookup_key(50), unique=True)
+    """Lower-cased name: uniqueness ignoring case, the same on every database (see `lookup_key`)."""
     description: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     permissions: Mapped[list[Permission]] = relationship(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text
+from kernel.db.locking import lock_rows
 from kernel.http.fields import present
 from modules.user.api import UserNotFound
 from modules.user.internal.errors import ProfileExists, ProfileNotFound
@@ -19,6 +20,8 @@ from modules.user.internal.models import User, UserProfile
 from modules.user.internal.schemas import Address, ProfileCreate, ProfileUpdate, SocialLinks
 
 MAX_DOCUMENT_CHARS = 2000
+MAX_DOCUMENT_DEPTH = 10
+"""Nesting of a free-form object; MariaDB's JSON check refuses documents nested 32 deep."""
 
 
 def _check_birth_date(errors: FieldErrors, value: date | None) -> date | None:
@@ -33,7 +36,20 @@ def _document(errors: FieldErrors, field: str, value: dict[str, Any] | None) -> 
         return None
     if len(msgspec.json.encode(value)) > MAX_DOCUMENT_CHARS:
         errors.add(field, f"must be at most {MAX_DOCUMENT_CHARS} characters as JSON")
+    elif _depth(value) > MAX_DOCUMENT_DEPTH:
+        errors.add(field, f"must be nested at most {MAX_DOCUMENT_DEPTH} levels deep")
     return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of objects and arrays (iterative: a 2,000-character document can nest 1,000 deep)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _object(value: Address | SocialLinks | None) -> dict[str, Any] | None:
@@ -56,8 +72,20 @@ class ProfileService:
             raise ProfileNotFound()
         return profile
 
-    async def create(self, user_id: int, data: ProfileCreate) -> UserProfile:
+    async def get_for_update(self, user_id: int) -> UserProfile:
+        """The profile, locked until this transaction ends (concurrent changes take turns)."""
         await self.ensure_user(user_id)
+        if not await lock_rows(self.session, UserProfile, UserProfile.user_id == user_id):
+            raise ProfileNotFound()
+        profile = await self._find(user_id, fresh=True)
+        if profile is None:
+            raise ProfileNotFound()
+        return profile
+
+    async def create(self, user_id: int, data: ProfileCreate) -> UserProfile:
+        # Locking the user's row makes a concurrent deletion of the user wait for us, or us see it.
+        if not await lock_rows(self.session, User, User.id == user_id):
+            raise UserNotFound()
         errors = FieldErrors()
         profile = UserProfile(
             user_id=user_id,
@@ -82,7 +110,7 @@ class ProfileService:
         return profile
 
     async def update(self, user_id: int, data: ProfileUpdate) -> UserProfile:
-        profile = await self.get(user_id)
+        profile = await self.get_for_update(user_id)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.date_of_birth):
@@ -109,7 +137,7 @@ class ProfileService:
         return profile
 
     async def delete(self, user_id: int) -> None:
-        profile = await self.get(user_id)
+        profile = await self.get_for_update(user_id)
         await self.session.delete(profile)
         await self.session.commit()
 
@@ -117,6 +145,9 @@ class ProfileService:
         if await self.session.scalar(select(User.id).where(User.id == user_id)) is None:
             raise UserNotFound()
 
-    async def _find(self, user_id: int) -> UserProfile | None:
-        found: UserProfile | None = await self.session.scalar(select(UserProfile).where(UserProfile.user_id == user_id))
+    async def _find(self, user_id: int, fresh: bool = False) -> UserProfile | None:
+        statement = select(UserProfile).where(UserProfile.user_id == user_id)
+        if fresh:
+            statement = statement.execution_options(populate_existing=True)
+        found: UserProfile | None = await self.session.scalar(statement)
         return found

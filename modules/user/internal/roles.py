@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text, trimmed
+from kernel.db.base import utc_now
 from kernel.db.listing import fetch_page
+from kernel.db.locking import lock_rows, violates_unique
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
@@ -46,6 +48,15 @@ class RoleService:
 
     async def get(self, role_id: int) -> Role:
         role = await self.session.get(Role, role_id)
+        if role is None:
+            raise RoleNotFound()
+        return role
+
+    async def get_for_update(self, role_id: int) -> Role:
+        """The role, locked until this transaction ends (concurrent changes take turns), as last committed."""
+        if not await lock_rows(self.session, Role, Role.id == role_id):
+            raise RoleNotFound()
+        role = await self.session.get(Role, role_id, populate_existing=True)
         if role is None:
             raise RoleNotFound()
         return role
@@ -110,7 +121,7 @@ class RoleService:
         return role
 
     async def update(self, role_id: int, data: RoleUpdate) -> Role:
-        role = await self.get(role_id)
+        role = await self.get_for_update(role_id)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.name):
@@ -150,19 +161,20 @@ class RoleService:
             role.name_key = role.name.lower()
         if permissions_changed and permissions is not None:
             role.permissions = permissions
+            role.updated_at = utc_now()  # a change of the association alone does not touch the row
         await self._flush_or_conflict()
         holders = await self.members(role.id)
         if "name" in changed or "is_active" in changed:
             # The role names in the holders' tokens change.
             for user in holders:
                 outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
-        await self.session.commit()
-        for user in holders:
+        for user in holders:  # before the commit: a refused revocation leaves the change undone, to retry
             await self.revocations.revoke_user_tokens(user.id)
+        await self.session.commit()
         return role
 
     async def delete(self, role_id: int) -> None:
-        role = await self.get(role_id)
+        role = await self.get_for_update(role_id)
         if role.name_key == ADMIN_ROLE:
             raise AdminRoleProtected("The admin role cannot be deleted")
         if role.name_key == DEFAULT_ROLE:
@@ -195,9 +207,11 @@ class RoleService:
     async def _flush_or_conflict(self) -> None:
         try:
             await self.session.flush()
-        except IntegrityError:
+        except IntegrityError as exc:
             await self.session.rollback()
-            raise RoleNameTaken() from None
+            if violates_unique(exc, "roles", "name_key"):
+                raise RoleNameTaken() from None
+            raise
 
 
 class PermissionService:

@@ -44,10 +44,12 @@ class UserCreate(RequestBody):
 
 
 class UserUpdate(RequestBody):
-    """PATCH: only the fields sent change. The user themself may send only names, phone and password."""
+    """PATCH: only the fields sent change. The user themself may send only names, phone and password, and
+    a new password of their own only with the current one."""
 
     email: Email | UnsetType = UNSET
     password: PasswordField | UnsetType = UNSET
+    current_password: PasswordField | UnsetType = UNSET
     first_name: NameField | UnsetType = UNSET
     last_name: NameField | UnsetType = UNSET
     phone: Phone | UnsetType | None = UNSET
@@ -56,7 +58,7 @@ class UserUpdate(RequestBody):
     role_ids: IdList | UnsetType = UNSET
 
 
-SELF_EDITABLE = frozenset({"first_name", "last_name", "phone", "password"})
+SELF_EDITABLE = frozenset({"first_name", "last_name", "phone", "password", "current_password"})
 
 
 class RoleAssignment(RequestBody):

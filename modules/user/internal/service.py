@@ -1,23 +1,30 @@
 """User use cases: rules beyond the wire schema, password hashing, role assignment, the last-administrator
-rule, token revocation and events through the outbox (written in the same transaction as the change)."""
+rule, token revocation and events through the outbox (written in the same transaction as the change).
+
+Every change starts by locking the user's row (`kernel.db.locking`), so concurrent changes of one user take
+turns instead of overwriting each other, and revokes tokens *before* it commits: should the shared store
+refuse the revocation, nothing is committed and the caller can simply retry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.contracts.errors import FieldErrors
+from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.text import trimmed
 from kernel.db.base import utc_now
 from kernel.db.listing import fetch_page
+from kernel.db.locking import lock_rows, violates_unique
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
+from kernel.security.throttle import LoginThrottle
 from modules.user.api import EmailTaken, NewUser, UserNotFound
 from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 from modules.user.internal.errors import DefaultRoleUnavailable, LastAdministrator, SelfDeletion
@@ -66,11 +73,21 @@ class UserService:
     def __init__(self, session: AsyncSession, revocations: Revocations) -> None:
         self.session = session
         self.revocations = revocations
+        self.throttle = LoginThrottle(revocations.store)
 
     # ---- reads
 
     async def get(self, user_id: int) -> User:
         user = await self.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    async def get_for_update(self, user_id: int) -> User:
+        """The user, locked until this transaction ends, as last committed."""
+        if not await lock_rows(self.session, User, User.id == user_id):
+            raise UserNotFound()
+        user = await self.session.get(User, user_id, populate_existing=True)
         if user is None:
             raise UserNotFound()
         return user
@@ -134,8 +151,8 @@ class UserService:
         await self.session.commit()
         return user
 
-    async def change_password(self, user_id: int, current_password: str, new_password: str) -> User:
-        user = await self.get(user_id)
+    async def check_password_change(self, user: User, current_password: str, new_password: str) -> None:
+        """Raise ValidationFailed unless `current_password` is right and `new_password` is acceptable."""
         errors = FieldErrors()
         if not await verify_password(user.password_hash, current_password):
             errors.add("currentPassword", "is incorrect")
@@ -143,6 +160,10 @@ class UserService:
             errors.add("newPassword", "must differ from the current password")
         check_password(errors, "newPassword", new_password, user.email)
         errors.raise_if_any()
+
+    async def change_password(self, user_id: int, current_password: str, new_password: str) -> User:
+        user = await self.get_for_update(user_id)
+        await self.check_password_change(user, current_password, new_password)
         user.password_hash = await hash_password(new_password)
         user.password_changed_at = utc_now()
         self._publish(UserUpdated(user_id=user.id, changes=["password"]))
@@ -209,9 +230,10 @@ class UserService:
             roles=roles,
         )
 
-    async def update(self, user_id: int, data: UserUpdate) -> User:
-        """PATCH /users/{id}. Who may send which field is the controller's decision."""
-        user = await self.get(user_id)
+    async def update(self, user_id: int, data: UserUpdate, own_password_change: bool = False) -> User:
+        """PATCH /users/{id}. Who may send which field is the controller's decision; a user changing their own
+        password (`own_password_change`) proves the current one, and a wrong one counts as a failed sign-in."""
+        user = await self.get_for_update(user_id)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.email):
@@ -231,7 +253,12 @@ class UserService:
         if present(data.password):
             check_password(errors, "password", data.password, changes.get("email", user.email))
         new_roles = await self.resolve_roles(errors, "roleIds", data.role_ids) if present(data.role_ids) else None
+        proves_current = own_password_change and present(data.password)
+        if proves_current and not present(data.current_password):
+            errors.add("currentPassword", "is required to change your own password")
         errors.raise_if_any()
+        if proves_current:
+            await self._verify_current_password(user, data.current_password)
 
         if "email" in changes and await self.email_exists(changes["email"]):
             raise EmailTaken()
@@ -249,6 +276,7 @@ class UserService:
             changed.append("password_hash")
         if roles_changed and new_roles is not None:
             user.roles = new_roles
+            user.updated_at = utc_now()  # a change of the association alone does not touch the row
         if not changed and not roles_changed:
             return user
         await self._flush_or_conflict()
@@ -258,14 +286,20 @@ class UserService:
             self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
         if deactivating:
             self._publish(UserDeactivated(user_id=user.id))
-        await self.session.commit()
         if deactivating or roles_changed or "password_hash" in changed:
             await self.revocations.revoke_user_tokens(user.id)
+        await self.session.commit()
         return user
+
+    async def _verify_current_password(self, user: User, current_password: str | msgspec.UnsetType) -> None:
+        await self.throttle.check(user.email, None)
+        if not present(current_password) or not await verify_password(user.password_hash, current_password):
+            await self.throttle.failed(user.email, None)
+            raise ValidationFailed({"currentPassword": ["is incorrect"]})
 
     async def set_roles(self, user_id: int, role_ids: Iterable[int]) -> User:
         """PATCH /users/{id}/roles: replace the set (at least one active role)."""
-        user = await self.get(user_id)
+        user = await self.get_for_update(user_id)
         errors = FieldErrors()
         roles = await self.resolve_roles(errors, "roleIds", list(role_ids))
         errors.raise_if_any()
@@ -274,22 +308,23 @@ class UserService:
         if not _grants_admin(roles):
             await self._ensure_not_last_admin(user)
         user.roles = roles
+        user.updated_at = utc_now()
         await self.session.flush()
         self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
-        await self.session.commit()
         await self.revocations.revoke_user_tokens(user.id)
+        await self.session.commit()
         return user
 
     async def delete(self, user_id: int, acting_user_id: int) -> None:
-        user = await self.get(user_id)
-        if user.id == acting_user_id:
+        if user_id == acting_user_id:
             raise SelfDeletion()
+        user = await self.get_for_update(user_id)
         await self._ensure_not_last_admin(user)
         await self.session.execute(delete(UserProfile).where(UserProfile.user_id == user.id))
         await self.session.delete(user)
         self._publish(UserDeleted(user_id=user.id, email=user.email))
-        await self.session.commit()
         await self.revocations.revoke_user_tokens(user.id)
+        await self.session.commit()
 
     # ---- helpers
 
@@ -299,7 +334,9 @@ class UserService:
         if not wanted:
             errors.add(field, "must name at least one role")
             return []
-        found = (await self.session.scalars(select(Role).where(Role.id.in_(wanted)).order_by(Role.id))).all()
+        # A shared lock (MySQL): a role being deleted or deactivated right now is waited for, then seen as such.
+        statement = select(Role).where(Role.id.in_(wanted)).order_by(Role.id).with_for_update(read=True)
+        found = (await self.session.scalars(statement)).all()
         usable = [role for role in found if role.is_active]
         bad = sorted(set(wanted) - {role.id for role in usable})
         if bad:
@@ -377,17 +414,25 @@ class UserService:
         return int(await self.session.scalar(statement) or 0)
 
     async def _ensure_not_last_admin(self, user: User) -> None:
-        """Deleting, deactivating or demoting `user` must leave at least one active administrator."""
-        if user.is_active and _grants_admin(user.roles) and await self.active_admin_count() <= 1:
+        """Deleting, deactivating or demoting `user` must leave at least one active administrator.
+
+        The admin role's row is locked first: two administrators removing each other at the same moment take
+        turns, and the second one counts what the first committed."""
+        if not (user.is_active and _grants_admin(user.roles)):
+            return
+        await lock_rows(self.session, Role, Role.name_key == ADMIN_ROLE)
+        if await self.active_admin_count() <= 1:
             raise LastAdministrator()
 
     async def _flush_or_conflict(self) -> None:
         """A concurrent writer may take the email between our check and our write: still a 409."""
         try:
             await self.session.flush()
-        except IntegrityError:
+        except IntegrityError as exc:
             await self.session.rollback()
-            raise EmailTaken() from None
+            if violates_unique(exc, "users", "email"):
+                raise EmailTaken() from None
+            raise
 
     def _publish(self, event: IntegrationEvent) -> None:
         outbox.publish(self.session, event)

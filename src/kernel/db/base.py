@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData
+from sqlalchemy import DateTime, Integer, MetaData, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,3 +79,10 @@ class Timestamps:
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now, nullable=False)
+
+
+def lookup_key(length: int) -> String:
+    """The column type of a lower-cased copy of a `length`-character name, unique to compare names ignoring
+    case. Twice as long, because lower-casing can lengthen a string ("İ" becomes "i̇"), and compared byte for
+    byte on MySQL/MariaDB, whose default collation would call "Café" and "Cafe" (or two emoji) the same."""
+    return String(2 * length).with_variant(mysql.VARCHAR(2 * length, collation="utf8mb4_bin"), "mysql", "mariadb")

@@ -53,12 +53,18 @@ class ModuleDatabase:
         )
 
     def engine_options(self, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
-        """MySQL pools recycle connections before the server's idle timeout. Pre-ping (a round trip per
+        """Statement parameters never reach an error message or a log line (they may be password hashes).
+
+        MySQL pools recycle connections before the server's idle timeout. Pre-ping (a round trip per
         checkout, ~15% of a small read) is off by default: after a server restart the pool is invalidated
-        by the first request that meets a dead connection."""
+        by the first request that meets a dead connection. MySQL runs READ COMMITTED, so a use case that
+        waited for a row lock (`kernel.db.locking`) reads what the other writer committed, not the snapshot
+        of its first read (InnoDB's REPEATABLE READ default)."""
         if self.is_sqlite:
-            return {"connect_args": {"timeout": 15}}
+            return {"connect_args": {"timeout": 15}, "hide_parameters": True}
         return {
+            "hide_parameters": True,
+            "isolation_level": "READ COMMITTED",
             "pool_size": pool_size,
             "max_overflow": pool_size,
             "pool_pre_ping": pre_ping,
@@ -86,6 +92,12 @@ def configure_engine(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # SQLite's own lower() folds ASCII only: searching "CAFÉ" must find "Café" as it does on MySQL.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def new_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

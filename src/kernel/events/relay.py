@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kernel.db.locking import lock_rows
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
 from kernel.events.transport import EventTransport
@@ -94,6 +95,10 @@ class OutboxRelay:
         record = self.outbox.record
         now = datetime.now(UTC)
         async with self.session_maker() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite":
+                # No SKIP LOCKED: take the database's write lock before reading, so that relays of several
+                # processes sharing the file claim one after the other, never the same rows.
+                await lock_rows(session, record, false())
             rows = (
                 await session.scalars(
                     select(record)

@@ -14,6 +14,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.http_exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from kernel.contracts.errors import (
     Conflict,
@@ -161,6 +163,35 @@ def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavaila
     return _response(request, 503, error_body(request, 503, "Service Unavailable"))
 
 
+# MySQL/MariaDB: can't connect, server gone, lost connection, lock wait timeout, deadlock, too many connections.
+_TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
+
+
+def is_transient_database_error(exc: Exception) -> bool:
+    """A database that is down, unreachable, overloaded or briefly locked: worth a retry, not a bug."""
+    if isinstance(exc, SQLAlchemyTimeoutError):  # no pooled connection became free in time
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    if isinstance(code, int) and code in _TRANSIENT_MYSQL_CODES:
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return isinstance(exc, OperationalError) and ("database is locked" in text or "unable to open" in text)
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not is_transient_database_error(exc):
+        return handle_unexpected(request, exc)
+    log.warning(
+        "database unavailable",
+        extra={"path": request.url.path, "error": type(getattr(exc, "orig", None) or exc).__name__},
+    )
+    return _response(request, 503, error_body(request, 503, "Service Unavailable"), {"Retry-After": "1"})
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
     status = HTTP_500_INTERNAL_SERVER_ERROR
@@ -173,5 +204,7 @@ def exception_handlers() -> dict[Any, Any]:
         ValidationException: handle_validation_exception,
         HTTPException: handle_http_exception,
         StoreUnavailable: handle_store_unavailable,
+        DBAPIError: handle_database_error,
+        SQLAlchemyTimeoutError: handle_database_error,
         Exception: handle_unexpected,
     }

@@ -15,9 +15,14 @@ _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # `\Z`, not `$` (which also matches before a final newline); ASCII classes, not `\d`/`\s` (which take any
 # script's digits and spaces).
 EMAIL_PATTERN = rf"^{_EMAIL_LOCAL}@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+\Z"
-_URL_CHAR = r"[^\x00-\x20\x7f/?#]"
 _URL_REST = r"[^\x00-\x20\x7f]"
-URL_PATTERN = rf"^https?://{_URL_CHAR}+\.{_URL_CHAR}+{_URL_REST}*\Z|^https?://localhost(:[0-9]+)?([/?#]{_URL_REST}*)?\Z"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_TLD = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A host name of letter-digit-hyphen labels (IDNs in their xn-- form), localhost or an IPv4 address; a port
+# from 1 to 65535; no user info. Then anything printable after /, ? or #.
+_URL_HOST = rf"(?:(?:{_DOMAIN_LABEL}\.)+{_TLD}|localhost|(?:{_OCTET}\.){{3}}{_OCTET})"
+_URL_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+URL_PATTERN = rf"^https?://{_URL_HOST}{_URL_PORT}(?:[/?#]{_URL_REST}*)?\Z"
 PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){10,15}[^0-9]*\Z)\+?[0-9 ()-]+\Z"
 
 Email = Annotated[

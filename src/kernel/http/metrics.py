@@ -1,4 +1,8 @@
-"""Prometheus metrics: requests by route template and status, latency, and the outbox backlog per module."""
+"""Prometheus metrics: requests by route template and status, latency, and the outbox backlog per module.
+
+Not public (request counts by status show, for one, how hard someone is guessing passwords): a scraper sends
+the static `FREIGHTDESK_METRICS_TOKEN` as a bearer token, or a person an access token with `system.monitoring`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
 from kernel.health import HealthRegistry, check_outbox
-from kernel.http.access import PUBLIC
+from kernel.http.access import requires
 from kernel.http.envelope import RAW_BODY
 from kernel.http.health import HEALTH_STATE_KEY
 
@@ -32,7 +36,10 @@ def prometheus_config() -> PrometheusConfig:
     return PrometheusConfig(app_name="freightdesk", prefix="freightdesk", group_path=True, exclude=["^/metrics"])
 
 
-@get("/metrics", opt={**PUBLIC, RAW_BODY: True}, include_in_schema=False)
+METRICS_PERMISSION = "system.monitoring"
+
+
+@get("/metrics", opt={**requires(METRICS_PERMISSION), RAW_BODY: True}, include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The text exposition format; outbox gauges are read fresh at scrape time, all modules at once.
 

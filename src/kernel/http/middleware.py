@@ -49,3 +49,14 @@ def correlation_middleware_factory(app: ASGIApp) -> ASGIApp:
             set_correlation_id(None)
 
     return middleware
+
+
+async def ensure_correlation_header(message: Message, scope: Scope) -> None:
+    """App-level `before_send` hook: responses that never reach a route (unknown path, wrong method, CORS
+    preflight) carry an `X-Correlation-ID` too. Routed responses already have the middleware's."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    if "X-Correlation-ID" not in headers:
+        incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == HEADER.encode()), None)
+        headers["X-Correlation-ID"] = accept_or_new(incoming)

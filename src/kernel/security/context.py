@@ -22,8 +22,8 @@ class Security:
     refresh_token_ttl: int
 
     @classmethod
-    def build(cls, settings: Settings, store: SharedStore) -> Security:
-        keys = KeyRing.load(settings)
+    def build(cls, settings: Settings, store: SharedStore, signs_tokens: bool = True) -> Security:
+        keys = KeyRing.load(settings, signs_tokens)
         revocations = Revocations(store, settings.access_token_ttl, settings.refresh_token_ttl)
         return cls(
             store=store,

@@ -91,7 +91,9 @@ class KeyRing:
         return cls(signing_key, {key_id(k): k for k in publics})
 
     @classmethod
-    def load(cls, settings: Settings) -> KeyRing:
+    def load(cls, settings: Settings, signs_tokens: bool = True) -> KeyRing:
+        """The keys of this process. Only a process hosting auth signs; in production the others verify
+        with the auth process's public key(s) alone and never hold its private key."""
         private_file = settings.value("FREIGHTDESK_JWT_PRIVATE_KEY_FILE")
         public_files = [
             p.strip() for p in (settings.value("FREIGHTDESK_JWT_PUBLIC_KEY_FILES") or "").split(",") if p.strip()
@@ -99,6 +101,13 @@ class KeyRing:
         others = [_load_public(Path(p), "FREIGHTDESK_JWT_PUBLIC_KEY_FILES") for p in public_files]
         if private_file is not None:
             return cls.from_keys(_load_private(Path(private_file), "FREIGHTDESK_JWT_PRIVATE_KEY_FILE"), *others)
+        if settings.production and not signs_tokens:
+            if not others:
+                raise SettingsError(
+                    "FREIGHTDESK_JWT_PUBLIC_KEY_FILES: a production process without the auth module verifies "
+                    "tokens with the auth process's public key(s); name them here"
+                )
+            return cls.from_keys(None, *others)
         if settings.production:
             raise SettingsError(
                 "FREIGHTDESK_JWT_PRIVATE_KEY_FILE: production needs a signing key of its own "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Mapping
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -22,13 +24,28 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 class TokenAccessPolicy:
-    def __init__(self, verifier: TokenVerifier) -> None:
+    """Access tokens (signed JWTs of users), plus static machine tokens from configuration, each good for a
+    fixed set of permissions and nothing else (a Prometheus scraper's token reads `/metrics`)."""
+
+    def __init__(self, verifier: TokenVerifier, machine_tokens: Mapping[str, frozenset[str]] | None = None) -> None:
         self.verifier = verifier
+        self.machine_tokens = dict(machine_tokens or {})
+
+    def _machine_grants(self, token: str) -> frozenset[str] | None:
+        for known, grants in self.machine_tokens.items():
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return grants
+        return None
 
     async def authorize(self, connection: ASGIConnection[Any, Any, Any, Any], permission: str) -> None:
         token = bearer_token(connection)
         if token is None:
             raise Unauthorized("Unauthorized")
+        grants = self._machine_grants(token)
+        if grants is not None:
+            if permission not in grants:  # not a user: never good for AUTHENTICATED routes either
+                raise Forbidden("Forbidden")
+            return
         principal = await self.verifier.verify(token)
         attach_principal(connection, principal)
         if permission != AUTHENTICATED and not principal.has(permission):

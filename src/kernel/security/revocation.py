@@ -33,9 +33,12 @@ class Revocations:
         cutoff = await self.store.get(f"revoked:user:{user_id}")
         return float(cutoff) if cutoff is not None else None
 
+    async def session_revoked(self, session_id: str) -> bool:
+        return await self.store.get(f"revoked:session:{session_id}") is not None
+
     async def is_revoked(self, session_id: str, user_id: int, issued_at: float) -> bool:
         """`issued_at` is the token's `iat`, which carries fractions of a second (RFC 7519 allows it)."""
-        if await self.store.get(f"revoked:session:{session_id}") is not None:
+        if await self.session_revoked(session_id):
             return True
         cutoff = await self.user_cutoff(user_id)
         return cutoff is not None and issued_at <= cutoff

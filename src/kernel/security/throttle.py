@@ -1,4 +1,7 @@
-"""Login throttling (api-v1 §3): per email and per client IP, counted in the shared store.
+"""Sign-in throttling (api-v1 §3): per email and per client IP, counted in the shared store.
+
+Shared by every place that checks a password: login (auth), change-password (auth) and a user changing
+their own password through PATCH /users/{id} (user), so a stolen access token is no unthrottled oracle.
 
 Only failures count. Once an email has 5 failures within 15 minutes, every attempt for it gets 429 with
 `Retry-After` until the window passes, whether or not the account exists. When the store is down the
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from kernel.http.errors import TooManyRequests
 from kernel.store import SharedStore, StoreUnavailable
 
-log = logging.getLogger("freightdesk.auth")
+log = logging.getLogger("freightdesk.security")
 
 
 @dataclass(frozen=True)
