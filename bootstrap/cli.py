@@ -154,14 +154,17 @@ def db_revision(module: str, message: str, empty: bool) -> None:
 @db.command("current")
 def db_current() -> None:
     """Show each hosted module's database and revision."""
-    from bootstrap.migrate import current
+    from bootstrap.migrate import DatabaseUnreachable, current
 
     settings = load_settings()
     for descriptor in select_modules(settings):
         database = module_database(settings, descriptor)
-        at = current(database)
         head = head_revision(descriptor.name)
-        state = "up to date" if at == head else "needs upgrade"
+        try:
+            at = current(database)
+            state = "up to date" if at == head else "needs upgrade"
+        except DatabaseUnreachable:
+            at, state = None, "unreachable"
         click.echo(f"{descriptor.name:10} {at or '-':14} head {head or '-':14} {state:14} {redact_url(database.url)}")
 
 

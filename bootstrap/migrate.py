@@ -47,15 +47,26 @@ async def _current(database: ModuleDatabase) -> str | None:
 
     engine = create_async_engine(database.url, poolclass=NullPool)
     try:
-        return await current_revision(engine, database.version_table)
-    except Exception:
-        return None
+        try:
+            async with engine.connect():
+                pass
+        except Exception as exc:
+            raise DatabaseUnreachable(f"{database.module}: {type(exc).__name__}") from exc
+        try:
+            return await current_revision(engine, database.version_table)
+        except Exception:
+            return None  # no version table yet: the history was never applied
     finally:
         await engine.dispose()
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The module's database did not accept a connection."""
+
+
 def current(database: ModuleDatabase) -> str | None:
-    """The revision the database is at, or None when the module's history was never applied."""
+    """The revision the database is at, or None when the module's history was never applied. Raises
+    DatabaseUnreachable when the database cannot be reached."""
     return asyncio.run(_current(database))
 
 

@@ -163,14 +163,27 @@ class HealthRegistry:
         }
 
     def _event_bus(self, modules: dict[str, Any]) -> Check:
-        outboxes = [m["checks"]["outbox"] for m in modules.values() if "outbox" in m["checks"]]
-        return {
-            "status": worst([o["status"] for o in outboxes]),
+        outboxes: list[Check] = []
+        unreadable: list[str] = []
+        for name, module in modules.items():
+            if self.modules[name].outbox is None:
+                continue
+            outbox = module["checks"].get("outbox")
+            if outbox is None or "outboxBacklog" not in outbox:
+                unreadable.append(name)  # a backlog we cannot count must not look like an empty one
+            else:
+                outboxes.append(outbox)
+        check: Check = {
+            "status": worst([o["status"] for o in outboxes] + ([DEGRADED] if unreadable else [])),
             "transport": self.transport,
             "outboxBacklog": sum(o.get("outboxBacklog", 0) for o in outboxes),
             "oldestPendingSeconds": max((o.get("oldestPendingSeconds", 0.0) for o in outboxes), default=0.0),
             "deadLetters": sum(o.get("deadLetters", 0) for o in outboxes),
         }
+        if unreadable:
+            check["unreadableOutboxes"] = unreadable
+            check["message"] = "the outbox of " + ", ".join(unreadable) + " cannot be read; totals leave it out"
+        return check
 
     async def ready(self) -> tuple[bool, dict[str, Any]]:
         """Ready when every hosted module's database answers and its migrations are at head."""

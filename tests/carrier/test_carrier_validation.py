@@ -220,3 +220,9 @@ async def test_search_ignores_case_beyond_ascii(client: httpx.AsyncClient) -> No
 async def test_search_with_a_control_character_is_400(client: httpx.AsyncClient) -> None:
     await client.post(BASE, json=carrier_body())
     assert set(field_errors(await client.get(BASE, params={"search": "\x00"}))) == {"search"}
+
+
+async def test_money_sent_as_a_string_is_400(client: httpx.AsyncClient) -> None:
+    pricing = {"baseRate": "1.5", "currency": "USD", "perKgRate": 2}
+    response = await client.post(BASE, json=carrier_body(metadata={"pricing": pricing}))
+    assert field_errors(response) == {"metadata.pricing.baseRate": ["must be a number"]}

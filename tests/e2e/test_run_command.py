@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,10 +30,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    with started(tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def started(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
     data_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "REDIS_URL"}
-    env.update({"FREIGHTDESK_DATA_DIR": str(data_dir), "FREIGHTDESK_LOG_LEVEL": "WARNING"})
+    env.update({"FREIGHTDESK_DATA_DIR": str(data_dir), "FREIGHTDESK_LOG_LEVEL": "WARNING", **settings})
     freightdesk = Path(sys.executable).with_name("freightdesk")
     process = subprocess.Popen(  # noqa: S603 - our own console script
         [str(freightdesk), "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -94,3 +101,28 @@ def test_run_starts_migrates_and_seeds_on_the_embedded_default(server: tuple[str
     metrics = httpx.get(f"{base_url}/metrics", headers=headers)
     assert metrics.status_code == 200
     assert "freightdesk_outbox_backlog" in metrics.text
+
+
+def test_a_module_whose_database_is_down_does_not_keep_the_others_from_starting(tmp_path: Path) -> None:
+    with started(tmp_path, CARRIER_DATABASE_URL="mysql+asyncmy://nobody:pw@127.0.0.1:1/carrier") as (base_url, _):
+        health = wait_healthy(base_url).json()["data"]
+        assert health["status"] == "degraded"
+        assert health["modules"]["carrier"]["status"] == "unhealthy"
+        assert health["modules"]["user"]["status"] == "healthy"
+        assert httpx.get(f"{base_url}/api/v1/carriers/health").status_code == 503
+        signed_in = httpx.post(
+            f"{base_url}/api/v1/auth/login", json={"email": "admin@example.com", "password": "admin123"}
+        )
+        assert signed_in.status_code == 200
+
+
+def test_a_wrong_setting_ends_any_command_in_one_line_naming_it(tmp_path: Path) -> None:
+    freightdesk = Path(sys.executable).with_name("freightdesk")
+    env = {**os.environ, "FREIGHTDESK_DATA_DIR": str(tmp_path), "FREIGHTDESK_MODULES": "nope"}
+    for command in (["db", "current"], ["seed"], ["modules"], ["events", "dead-letters"], ["run"]):
+        result = subprocess.run(  # noqa: S603 - our own console script
+            [str(freightdesk), *command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert "FREIGHTDESK_MODULES" in result.stderr, command
+        assert "Traceback" not in result.stderr + result.stdout, command

@@ -243,3 +243,51 @@ def test_events_must_declare_type_and_version() -> None:
 
         class Unversioned(IntegrationEvent, frozen=True, kw_only=True):  # pragma: no cover - must fail
             event_type: ClassVar[str] = "probe.unversioned"
+
+
+class Recorder:
+    """A transport that only counts what relays hand it (no inbox to hide a second delivery)."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    def subscribe(self, bound: BoundSubscription) -> None:
+        raise NotImplementedError
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        await asyncio.sleep(0)  # let the other relays run between deliveries
+        self.delivered.append(envelope.id)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_relays_of_several_replicas_never_claim_the_same_event(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session:
+        for n in range(400):
+            probe_outbox.publish(session, ProbeHappened(label=f"event {n}"))
+        await session.commit()
+    replicas = [create_async_engine(engine.url) for _ in range(4)]
+    for replica in replicas:
+        configure_engine(replica)
+    recorder = Recorder()
+    relays = [
+        OutboxRelay(probe_outbox, async_sessionmaker(replica, expire_on_commit=False), recorder, batch_size=25)
+        for replica in replicas
+    ]
+    try:
+        await asyncio.gather(*(relay.relay_pending() for relay in relays))
+    finally:
+        for replica in replicas:
+            await replica.dispose()
+
+    assert len(recorder.delivered) == 400
+    assert len(set(recorder.delivered)) == 400
+    assert set(await statuses(sessions)) == {PUBLISHED}

@@ -68,6 +68,9 @@ async def test_unreachable_module_database_is_503_on_its_route_in_the_error_shap
         check = body["data"]["checks"]["database"]
         assert check["status"] == UNHEALTHY
         assert "nobody" not in check["message"]  # no credentials or hosts in health output
+        event_bus = (await client.get("/api/v1/health")).json()["data"]["checks"]["eventBus"]
+        assert event_bus["status"] == DEGRADED  # a backlog nobody can count is not an empty one
+        assert "carrier" in event_bus["unreadableOutboxes"]  # (the others are not migrated here)
         assert (await client.get("/api/v1/health/ready")).status_code == 503
         assert (await client.get("/api/v1/health/live")).status_code == 200
 

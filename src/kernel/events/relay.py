@@ -145,12 +145,22 @@ class OutboxRelay:
 
     async def run_forever(self) -> None:
         wake = self.outbox.waiter()
+        failing = False  # log when passes start and stop failing, not on every pass of an outage
         try:
             while not self._stopping.is_set():
                 try:
                     await self.relay_pending()
-                except Exception:
-                    log.warning("outbox relay pass failed", extra={"module_name": self.outbox.module}, exc_info=True)
+                except Exception as exc:
+                    if not failing:
+                        log.warning(
+                            "outbox relay cannot reach its database; retrying every pass until it can",
+                            extra={"module_name": self.outbox.module, "error": repr(exc)},
+                        )
+                    failing = True
+                else:
+                    if failing:
+                        log.warning("outbox relay recovered", extra={"module_name": self.outbox.module})
+                    failing = False
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.interval)
                 wake.clear()

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request
 
 from kernel.contracts.errors import ValidationFailed
-from kernel.http.validation import collect_field_errors, humanize
+from kernel.http.validation import collect_field_errors, decimal_strings, humanize
 
 MALFORMED_JSON = "Malformed JSON in request body"
 
@@ -47,3 +47,5 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         raise ValidationFailed(errors) from None
     except RecursionError:
         raise malformed("is nested too deeply") from None
+    if numbers_as_text := decimal_strings(raw, data_field.annotation):
+        raise ValidationFailed({path: ["must be a number"] for path in numbers_as_text})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import types
+from decimal import Decimal
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
@@ -183,3 +184,24 @@ def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str,
             msgspec.convert(value, struct)
         except msgspec.ValidationError as exc:
             _add(errors, path, humanize(str(exc)))
+
+
+def decimal_strings(raw: Any, tp: Any, path: str = "") -> list[str]:
+    """Paths where the schema wants a `Decimal` and the body sent a string: msgspec accepts `"1.5"` for a
+    Decimal even in strict mode (a string is its canonical encoding), but money on our wire is a JSON number."""
+    inner, _ = _strip_annotated(tp)
+    union = get_origin(inner) in (Union, types.UnionType)
+    members = [_strip_annotated(m)[0] for m in (get_args(inner) if union else (inner,))]
+    if Decimal in members and str not in members and isinstance(raw, str):
+        return [path or "body"]
+    found: list[str] = []
+    for member in members:
+        if isinstance(member, type) and issubclass(member, msgspec.Struct) and isinstance(raw, dict):
+            fields = {f.encode_name: f.type for f in msgspec.structs.fields(member)}
+            for key, value in raw.items():
+                if key in fields:
+                    found += decimal_strings(value, fields[key], f"{path}.{key}" if path else key)
+        elif get_origin(member) in (list, tuple) and isinstance(raw, list) and get_args(member):
+            for index, value in enumerate(raw):
+                found += decimal_strings(value, get_args(member)[0], f"{path}.{index}" if path else str(index))
+    return found
