@@ -19,12 +19,13 @@ from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
 from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, access_guard, access_of
-from kernel.http.body import check_json_body
+from kernel.http.body import check_request
 from kernel.http.envelope import RAW_BODY, EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
+from kernel.http.openapi import document_error_responses
 from kernel.logging import configure_logging
 from kernel.modules import MODULE_CONTEXTS_STATE_KEY
 from kernel.security.policy import TokenAccessPolicy
@@ -108,7 +109,7 @@ def _app_for(runtime: Runtime) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), RuntimePlugin(runtime)],
         dependencies=dependencies,
         guards=[access_guard],
-        before_request=check_json_body,
+        before_request=check_request,
         before_send=[ensure_correlation_header],
         middleware=[correlation_middleware_factory, metrics_config.middleware],
         exception_handlers=exception_handlers(),
@@ -143,4 +144,5 @@ def _app_for(runtime: Runtime) -> Litestar:
         logging_config=None,
     )
     check_access_declarations(app)
+    document_error_responses(app)
     return app

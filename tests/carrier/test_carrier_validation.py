@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -226,3 +227,20 @@ async def test_money_sent_as_a_string_is_400(client: httpx.AsyncClient) -> None:
     pricing = {"baseRate": "1.5", "currency": "USD", "perKgRate": 2}
     response = await client.post(BASE, json=carrier_body(metadata={"pricing": pricing}))
     assert field_errors(response) == {"metadata.pricing.baseRate": ["must be a number"]}
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda n: "".join(chr(0xFF10 + int(d)) for d in str(n)),  # fullwidth digits
+        lambda n: "".join(chr(0x0660 + int(d)) for d in str(n)),  # Arabic-Indic digits
+        lambda n: f" {n}",
+        lambda n: f"{n} ",
+    ],
+    ids=["fullwidth", "arabic-indic", "leading space", "trailing space"],
+)
+async def test_an_id_in_other_digits_or_with_spaces_is_404(client: httpx.AsyncClient, spell: Any) -> None:
+    created = data_of(await client.post(BASE, json=carrier_body()))
+    response = await client.get(f"{BASE}/{quote(spell(created['id']))}")
+    assert_error(response, 404)
+    assert (await client.get(f"{BASE}/{created['id']}")).status_code == 200

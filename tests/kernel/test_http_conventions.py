@@ -181,3 +181,19 @@ async def test_an_unreachable_module_database_is_503_not_500(tmp_path: Path) -> 
     assert response.status_code == 503
     assert response.json()["message"] == "Service Unavailable"
     assert response.headers["Retry-After"] == "1"
+
+
+async def test_the_openapi_document_describes_errors_in_the_v1_shape(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/docs/openapi.json")).json()
+    create_carrier = document["paths"]["/api/v1/carriers"]["post"]["responses"]
+    for status in ("400", "401", "403", "409", "503"):
+        assert create_carrier[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }, status
+    assert set(document["components"]["schemas"]["ErrorBody"]["required"]) == {
+        "message",
+        "statusCode",
+        "error",
+        "timestamp",
+        "path",
+    }

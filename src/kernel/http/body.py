@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request
 
 from kernel.contracts.errors import ValidationFailed
+from kernel.http.paths import check_integer_path_segments
 from kernel.http.validation import collect_field_errors, decimal_strings, humanize
 
 MALFORMED_JSON = "Malformed JSON in request body"
@@ -23,6 +24,12 @@ MALFORMED_JSON = "Malformed JSON in request body"
 
 def malformed(reason: str = "is not valid JSON") -> ValidationFailed:
     return ValidationFailed({"body": [reason]}, MALFORMED_JSON)
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """The app's `before_request` hook: path ids as written, then the body."""
+    check_integer_path_segments(request)
+    await check_json_body(request)
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
