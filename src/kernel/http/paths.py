@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from litestar import Request
 from litestar.exceptions import NotFoundException
 
-_ASCII_DIGITS = re.compile(r"[0-9]+")
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")  # a sign stays: -1 is a number out of bounds (400)
 
 
 def check_integer_path_segments(request: Request[Any, Any, Any]) -> None:
@@ -29,5 +29,5 @@ def check_integer_path_segments(request: Request[Any, Any, Any]) -> None:
     for pattern, raw in zip(template_segments, raw_segments, strict=True):
         if pattern.startswith("{") and pattern.endswith("}"):
             name = pattern[1:-1].split(":")[0]
-            if isinstance(params.get(name), int) and not _ASCII_DIGITS.fullmatch(unquote(raw)):
+            if isinstance(params.get(name), int) and not _ASCII_INTEGER.fullmatch(unquote(raw)):
                 raise NotFoundException()
