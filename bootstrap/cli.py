@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import click
 
 from bootstrap.catalog import available_modules, load_descriptor, select_modules
-from bootstrap.migrate import head_revision, upgrade, upgrade_one
+from bootstrap.migrate import DatabaseUnreachable, head_revision, upgrade, upgrade_one
 from bootstrap.runtime import build_runtime, module_database
 from kernel.logging import configure_logging
 from kernel.settings import Settings, SettingsError, redact_url
@@ -52,7 +52,7 @@ def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tupl
         database = module_database(settings, descriptor)
         try:
             result = upgrade_one(database)
-        except Exception as exc:
+        except DatabaseUnreachable as exc:  # a broken migration on a reachable database still stops the start
             log.error(
                 "migration failed; the module starts unhealthy until its database is reachable and migrated",
                 extra={"module_name": descriptor.name, "database": redact_url(database.url), "error": repr(exc)},
@@ -154,7 +154,7 @@ def db_revision(module: str, message: str, empty: bool) -> None:
 @db.command("current")
 def db_current() -> None:
     """Show each hosted module's database and revision."""
-    from bootstrap.migrate import DatabaseUnreachable, current
+    from bootstrap.migrate import current
 
     settings = load_settings()
     for descriptor in select_modules(settings):

@@ -236,8 +236,9 @@ async def test_money_sent_as_a_string_is_400(client: httpx.AsyncClient) -> None:
         lambda n: "".join(chr(0x0660 + int(d)) for d in str(n)),  # Arabic-Indic digits
         lambda n: f" {n}",
         lambda n: f"{n} ",
+        lambda n: f"0{n}",
     ],
-    ids=["fullwidth", "arabic-indic", "leading space", "trailing space"],
+    ids=["fullwidth", "arabic-indic", "leading space", "trailing space", "leading zero"],
 )
 async def test_an_id_in_other_digits_or_with_spaces_is_404(client: httpx.AsyncClient, spell: Any) -> None:
     created = data_of(await client.post(BASE, json=carrier_body()))

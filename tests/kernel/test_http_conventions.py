@@ -177,10 +177,17 @@ async def test_an_unreachable_module_database_is_503_not_500(tmp_path: Path) -> 
     )
     app = create_app(settings)
     async with running(app), http_client(app) as client:
-        response = await client.get("/api/v1/carriers", headers=bearer(token_for(app)))
-    assert response.status_code == 503
-    assert response.json()["message"] == "Service Unavailable"
-    assert response.headers["Retry-After"] == "1"
+        client.headers.update(bearer(token_for(app)))
+        responses = [
+            await client.get("/api/v1/carriers"),  # a session query
+            await client.get("/api/v1/carriers/1"),  # a session-free Core read
+            await client.get("/api/v1/carriers/name/abc"),  # through advanced-alchemy's repository
+            await client.post("/api/v1/carriers", json={"name": "New Carrier"}),
+        ]
+    for response in responses:
+        assert response.status_code == 503, (response.request.url.path, response.text)
+        assert response.json()["message"] == "Service Unavailable"
+        assert response.headers["Retry-After"] == "1"
 
 
 async def test_the_openapi_document_describes_errors_in_the_v1_shape(client: httpx.AsyncClient) -> None:

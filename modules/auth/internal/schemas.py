@@ -43,12 +43,6 @@ class LogoutRequest(RequestBody):
     refresh_token: Token | None = None
 
 
-class ValidateTokenRequest(RequestBody):
-    token: object = None
-    """Any JSON value: whatever is wrong with it (missing, not a string, empty, oversized, forged) is the same
-    401 `Invalid token`."""
-
-
 class ChangePasswordRequest(RequestBody):
     current_password: Password
     new_password: NewPassword

@@ -9,7 +9,6 @@ from typing import Any
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
@@ -17,7 +16,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.money import is_currency, rate_problem
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.listing import fetch_page
-from kernel.db.locking import lock_rows, violates_unique
+from kernel.db.locking import flush_or_conflict, get_locked
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from modules.carrier.api import CarrierNameTaken, CarrierNotFound
@@ -88,9 +87,7 @@ class CarrierService:
     async def get_for_update(self, carrier_id: int) -> Carrier:
         """The carrier, locked until this transaction ends (concurrent changes take turns), as last committed:
         of twenty simultaneous deletes one succeeds and publishes `carrier.deleted`, the others find nothing."""
-        if not await lock_rows(self.session, Carrier, Carrier.id == carrier_id):
-            raise CarrierNotFound()
-        carrier = await self.session.get(Carrier, carrier_id, populate_existing=True)
+        carrier = await get_locked(self.session, Carrier, Carrier.id == carrier_id)
         if carrier is None:
             raise CarrierNotFound()
         return carrier
@@ -139,7 +136,7 @@ class CarrierService:
             details=details,
         )
         self.session.add(carrier)
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
         self._publish(CarrierCreated(carrier_id=carrier.id, name=carrier.name, is_active=carrier.is_active))
         await self.session.commit()
         return carrier
@@ -174,7 +171,7 @@ class CarrierService:
             setattr(carrier, attr, changes[attr])
         if "name" in changed:
             carrier.name_key = carrier.name.lower()
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
         self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[_WIRE_NAMES[a] for a in changed]))
         if carrier.is_active != was_active:
             flip = CarrierActivated if carrier.is_active else CarrierDeactivated
@@ -191,16 +188,6 @@ class CarrierService:
     async def _ensure_name_free(self, name: str) -> None:
         if await self.repository.exists(Carrier.name_key == name.lower()):
             raise CarrierNameTaken()
-
-    async def _flush_or_conflict(self) -> None:
-        """A concurrent writer may take the name between our check and our insert: still a 409."""
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:
-            await self.session.rollback()
-            if violates_unique(exc, "carriers", "name_key"):
-                raise CarrierNameTaken() from None
-            raise
 
     def _publish(self, event: IntegrationEvent) -> None:
         outbox.publish(self.session, event)

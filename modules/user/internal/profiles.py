@@ -7,12 +7,11 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text
-from kernel.db.locking import lock_rows
+from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
 from kernel.http.fields import present
 from modules.user.api import UserNotFound
 from modules.user.internal.errors import ProfileExists, ProfileNotFound
@@ -75,9 +74,7 @@ class ProfileService:
     async def get_for_update(self, user_id: int) -> UserProfile:
         """The profile, locked until this transaction ends (concurrent changes take turns)."""
         await self.ensure_user(user_id)
-        if not await lock_rows(self.session, UserProfile, UserProfile.user_id == user_id):
-            raise ProfileNotFound()
-        profile = await self._find(user_id, fresh=True)
+        profile = await get_locked(self.session, UserProfile, UserProfile.user_id == user_id)
         if profile is None:
             raise ProfileNotFound()
         return profile
@@ -101,11 +98,7 @@ class ProfileService:
         if await self._find(user_id) is not None:
             raise ProfileExists()
         self.session.add(profile)
-        try:
-            await self.session.flush()
-        except IntegrityError:
-            await self.session.rollback()
-            raise ProfileExists() from None
+        await flush_or_conflict(self.session, "user_profiles", "user_id", ProfileExists)
         await self.session.commit()
         return profile
 
@@ -145,9 +138,6 @@ class ProfileService:
         if await self.session.scalar(select(User.id).where(User.id == user_id)) is None:
             raise UserNotFound()
 
-    async def _find(self, user_id: int, fresh: bool = False) -> UserProfile | None:
-        statement = select(UserProfile).where(UserProfile.user_id == user_id)
-        if fresh:
-            statement = statement.execution_options(populate_existing=True)
-        found: UserProfile | None = await self.session.scalar(statement)
+    async def _find(self, user_id: int) -> UserProfile | None:
+        found: UserProfile | None = await self.session.scalar(select(UserProfile).where(UserProfile.user_id == user_id))
         return found

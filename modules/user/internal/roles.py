@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.base import utc_now
 from kernel.db.listing import fetch_page
-from kernel.db.locking import lock_rows, violates_unique
+from kernel.db.locking import flush_or_conflict, get_locked
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
@@ -54,9 +53,7 @@ class RoleService:
 
     async def get_for_update(self, role_id: int) -> Role:
         """The role, locked until this transaction ends (concurrent changes take turns), as last committed."""
-        if not await lock_rows(self.session, Role, Role.id == role_id):
-            raise RoleNotFound()
-        role = await self.session.get(Role, role_id, populate_existing=True)
+        role = await get_locked(self.session, Role, Role.id == role_id)
         if role is None:
             raise RoleNotFound()
         return role
@@ -116,7 +113,7 @@ class RoleService:
             permissions=permissions,
         )
         self.session.add(role)
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "roles", "name_key", RoleNameTaken)
         await self.session.commit()
         return role
 
@@ -162,7 +159,7 @@ class RoleService:
         if permissions_changed and permissions is not None:
             role.permissions = permissions
             role.updated_at = utc_now()  # a change of the association alone does not touch the row
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "roles", "name_key", RoleNameTaken)
         holders = await self.members(role.id)
         if "name" in changed or "is_active" in changed:
             # The role names in the holders' tokens change.
@@ -203,15 +200,6 @@ class RoleService:
     async def _ensure_name_free(self, name: str) -> None:
         if await self.session.scalar(select(Role.id).where(Role.name_key == name.lower())) is not None:
             raise RoleNameTaken()
-
-    async def _flush_or_conflict(self) -> None:
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:
-            await self.session.rollback()
-            if violates_unique(exc, "roles", "name_key"):
-                raise RoleNameTaken() from None
-            raise
 
 
 class PermissionService:

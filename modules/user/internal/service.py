@@ -11,8 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors, ValidationFailed
@@ -20,7 +19,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.text import trimmed
 from kernel.db.base import utc_now
 from kernel.db.listing import fetch_page
-from kernel.db.locking import lock_rows, violates_unique
+from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
 from kernel.http.fields import present
 from kernel.listing import ListParams, Page
 from kernel.security.revocation import Revocations
@@ -85,9 +84,7 @@ class UserService:
 
     async def get_for_update(self, user_id: int) -> User:
         """The user, locked until this transaction ends, as last committed."""
-        if not await lock_rows(self.session, User, User.id == user_id):
-            raise UserNotFound()
-        user = await self.session.get(User, user_id, populate_existing=True)
+        user = await get_locked(self.session, User, User.id == user_id)
         if user is None:
             raise UserNotFound()
         return user
@@ -144,12 +141,24 @@ class UserService:
             return None
         if not user.is_active:
             return None
-        if needs_rehash(user.password_hash):
+        verified_hash = user.password_hash
+        values: dict[str, Any] = {"last_login_at": utc_now()}
+        if needs_rehash(verified_hash):
             # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.
-            user.password_hash = await hash_password(password)
-        user.last_login_at = utc_now()
+            values["password_hash"] = await hash_password(password)
+        # Written only if the password and the active flag are still what was verified: a password change or
+        # deactivation committed meanwhile turns this sign-in down instead of letting it start a session.
+        recorded = await self.session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == verified_hash, User.is_active)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(recorded, "rowcount", 0) != 1:
+            await self.session.rollback()
+            return None
         await self.session.commit()
-        return user
+        return await self.session.get(User, user.id, populate_existing=True)
 
     async def check_password_change(self, user: User, current_password: str, new_password: str) -> None:
         """Raise ValidationFailed unless `current_password` is right and `new_password` is acceptable."""
@@ -252,6 +261,8 @@ class UserService:
             changes["is_email_verified"] = data.is_email_verified
         if present(data.password):
             check_password(errors, "password", data.password, changes.get("email", user.email))
+        if changes.get("is_active") is False or present(data.role_ids):
+            await self._lock_admin_role()  # before the roles' shared locks: never upgrade a shared lock
         new_roles = await self.resolve_roles(errors, "roleIds", data.role_ids) if present(data.role_ids) else None
         proves_current = own_password_change and present(data.password)
         if proves_current and not present(data.current_password):
@@ -279,7 +290,7 @@ class UserService:
             user.updated_at = utc_now()  # a change of the association alone does not touch the row
         if not changed and not roles_changed:
             return user
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "users", "email", EmailTaken)
         if changed:
             self._publish(UserUpdated(user_id=user.id, changes=[_WIRE_NAMES[a] for a in changed]))
         if roles_changed:
@@ -301,6 +312,7 @@ class UserService:
         """PATCH /users/{id}/roles: replace the set (at least one active role)."""
         user = await self.get_for_update(user_id)
         errors = FieldErrors()
+        await self._lock_admin_role()  # before the roles' shared locks: never upgrade a shared lock
         roles = await self.resolve_roles(errors, "roleIds", list(role_ids))
         errors.raise_if_any()
         if {r.id for r in roles} == {r.id for r in user.roles}:
@@ -335,7 +347,13 @@ class UserService:
             errors.add(field, "must name at least one role")
             return []
         # A shared lock (MySQL): a role being deleted or deactivated right now is waited for, then seen as such.
-        statement = select(Role).where(Role.id.in_(wanted)).order_by(Role.id).with_for_update(read=True)
+        statement = (
+            select(Role)
+            .where(Role.id.in_(wanted))
+            .order_by(Role.id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)  # the roles already loaded with the user may be stale
+        )
         found = (await self.session.scalars(statement)).all()
         usable = [role for role in found if role.is_active]
         bad = sorted(set(wanted) - {role.id for role in usable})
@@ -381,7 +399,7 @@ class UserService:
             roles=roles,
         )
         self.session.add(user)
-        await self._flush_or_conflict()
+        await flush_or_conflict(self.session, "users", "email", EmailTaken)
         self._publish(
             UserCreated(
                 user_id=user.id,
@@ -420,19 +438,13 @@ class UserService:
         turns, and the second one counts what the first committed."""
         if not (user.is_active and _grants_admin(user.roles)):
             return
-        await lock_rows(self.session, Role, Role.name_key == ADMIN_ROLE)
+        await self._lock_admin_role()
         if await self.active_admin_count() <= 1:
             raise LastAdministrator()
 
-    async def _flush_or_conflict(self) -> None:
-        """A concurrent writer may take the email between our check and our write: still a 409."""
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:
-            await self.session.rollback()
-            if violates_unique(exc, "users", "email"):
-                raise EmailTaken() from None
-            raise
+    async def _lock_admin_role(self) -> None:
+        """The lock behind the last-administrator rule (taking it again in one transaction is free)."""
+        await lock_rows(self.session, Role, Role.name_key == ADMIN_ROLE)
 
     def _publish(self, event: IntegrationEvent) -> None:
         outbox.publish(self.session, event)

@@ -10,11 +10,14 @@ statement, so its reads start after the other writer's commit.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 async def lock_rows(session: AsyncSession, entity: Any, *criteria: ColumnElement[bool]) -> int:
@@ -32,3 +35,24 @@ def violates_unique(exc: IntegrityError, table: str, column: str) -> bool:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     # MySQL/MariaDB name the key ("Duplicate entry … for key 'uq_users_email'"), SQLite the column.
     return f"uq_{table}_{column}" in text or f"UNIQUE constraint failed: {table}.{column}" in text
+
+
+async def get_locked(session: AsyncSession, entity: type[T], *criteria: ColumnElement[bool]) -> T | None:
+    """The one row of `entity` matching `criteria`, locked until the transaction ends and read as last
+    committed (not from the session's identity map); None when there is none."""
+    if not await lock_rows(session, entity, *criteria):
+        return None
+    found: T | None = await session.scalar(select(entity).where(*criteria).execution_options(populate_existing=True))
+    return found
+
+
+async def flush_or_conflict(session: AsyncSession, table: str, column: str, conflict: Callable[[], Exception]) -> None:
+    """Flush; a concurrent writer that took the unique `table.column` value between our check and our write
+    is still the use case's conflict (409). Any other integrity error is not hidden behind that message."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        if violates_unique(exc, table, column):
+            raise conflict() from None
+        raise

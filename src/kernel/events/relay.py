@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kernel.db.errors import is_transient_database_error
 from kernel.db.locking import lock_rows
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
@@ -152,9 +153,13 @@ class OutboxRelay:
                     await self.relay_pending()
                 except Exception as exc:
                     if not failing:
+                        outage = is_transient_database_error(exc)
                         log.warning(
-                            "outbox relay cannot reach its database; retrying every pass until it can",
+                            "outbox relay cannot reach its database; retrying every pass until it can"
+                            if outage
+                            else "outbox relay pass failed; retrying every pass",
                             extra={"module_name": self.outbox.module, "error": repr(exc)},
+                            exc_info=not outage,  # an outage needs no traceback; anything else does
                         )
                     failing = True
                 else:

@@ -9,12 +9,15 @@ import logging
 from typing import Any
 
 import msgspec
+from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
+from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFound
+from advanced_alchemy.exceptions import RepositoryError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.http_exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from kernel.contracts.errors import (
@@ -27,6 +30,7 @@ from kernel.contracts.errors import (
     Unprocessable,
     ValidationFailed,
 )
+from kernel.db.errors import is_transient_database_error
 from kernel.http.envelope import error_body
 from kernel.http.validation import collect_field_errors, humanize
 from kernel.store import StoreUnavailable
@@ -163,25 +167,6 @@ def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavaila
     return _response(request, 503, error_body(request, 503, "Service Unavailable"))
 
 
-# MySQL/MariaDB: can't connect, server gone, lost connection, lock wait timeout, deadlock, too many connections.
-_TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
-
-
-def is_transient_database_error(exc: Exception) -> bool:
-    """A database that is down, unreachable, overloaded or briefly locked: worth a retry, not a bug."""
-    if isinstance(exc, SQLAlchemyTimeoutError):  # no pooled connection became free in time
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    if isinstance(code, int) and code in _TRANSIENT_MYSQL_CODES:
-        return True
-    text = str(exc.orig).lower() if exc.orig is not None else ""
-    return isinstance(exc, OperationalError) and ("database is locked" in text or "unable to open" in text)
-
-
 def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if not is_transient_database_error(exc):
         return handle_unexpected(request, exc)
@@ -190,6 +175,19 @@ def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Re
         extra={"path": request.url.path, "error": type(getattr(exc, "orig", None) or exc).__name__},
     )
     return _response(request, 503, error_body(request, 503, "Service Unavailable"), {"Retry-After": "1"})
+
+
+def handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryError) -> Response[Any]:
+    """advanced-alchemy's repositories wrap every database error, an outage included, in their own types
+    (which its plugin would answer with a 409 in another shape): unwrap and answer as for a direct query."""
+    cause = exc.__cause__
+    if isinstance(cause, Exception) and is_transient_database_error(cause):
+        return handle_database_error(request, cause)
+    if isinstance(exc, RepositoryNotFound):
+        return _response(request, 404, error_body(request, 404, "Not found"))
+    if isinstance(exc, RepositoryIntegrityError):
+        return _response(request, 409, error_body(request, 409, "Conflicts with existing data"))
+    return handle_unexpected(request, exc)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -205,6 +203,7 @@ def exception_handlers() -> dict[Any, Any]:
         HTTPException: handle_http_exception,
         StoreUnavailable: handle_store_unavailable,
         DBAPIError: handle_database_error,
+        RepositoryError: handle_repository_error,
         SQLAlchemyTimeoutError: handle_database_error,
         Exception: handle_unexpected,
     }

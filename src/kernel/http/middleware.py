@@ -15,13 +15,18 @@ from kernel.correlation import HEADER, accept_or_new, set_correlation_id
 access_log = logging.getLogger("freightdesk.access")
 
 
+def correlation_id_of(scope: Scope) -> str:
+    """The request's `X-Correlation-ID` when acceptable, else a new one."""
+    incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == HEADER.encode()), None)
+    return accept_or_new(incoming)
+
+
 def correlation_middleware_factory(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == HEADER.encode()), None)
-        correlation_id = accept_or_new(incoming)
+        correlation_id = correlation_id_of(scope)
         set_correlation_id(correlation_id)
         started = time.perf_counter()
         status: dict[str, Any] = {}
@@ -58,5 +63,4 @@ async def ensure_correlation_header(message: Message, scope: Scope) -> None:
         return
     headers = MutableScopeHeaders.from_message(message)
     if "X-Correlation-ID" not in headers:
-        incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == HEADER.encode()), None)
-        headers["X-Correlation-ID"] = accept_or_new(incoming)
+        headers["X-Correlation-ID"] = correlation_id_of(scope)

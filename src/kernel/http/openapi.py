@@ -37,7 +37,11 @@ _ALWAYS = {
 }
 _GUARDED = {401: _spec("No valid access token"), 403: _spec("The token lacks the route's permission")}
 _WITH_ID = {404: _spec("Not found")}
-_WRITES = {409: _spec("Conflicts with existing data"), 413: _spec("Body over 1 MiB")}
+_WRITES = {
+    409: _spec("Conflicts with existing data or a rule (e.g. the last administrator)"),
+    413: _spec("Body over 1 MiB"),
+    429: _spec("Too many failed password checks for this email; see Retry-After"),
+}
 
 
 def document_error_responses(app: Litestar) -> None:
@@ -50,6 +54,6 @@ def document_error_responses(app: Litestar) -> None:
                 responses.update(_GUARDED)
             if "{" in route.path:
                 responses.update(_WITH_ID)
-            if handler.http_methods & {"POST", "PUT", "PATCH"}:
+            if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 responses.update(_WRITES)
             handler.responses = {**responses, **(handler.responses or {})}

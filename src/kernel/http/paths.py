@@ -14,7 +14,8 @@ from urllib.parse import unquote
 from litestar import Request
 from litestar.exceptions import NotFoundException
 
-_ASCII_INTEGER = re.compile(r"-?[0-9]+")  # a sign stays: -1 is a number out of bounds (400)
+# A sign stays (-1 is a number out of bounds: 400); leading zeros would be one more spelling of the same id.
+_ASCII_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def check_integer_path_segments(request: Request[Any, Any, Any]) -> None:

@@ -188,20 +188,36 @@ def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str,
 
 def decimal_strings(raw: Any, tp: Any, path: str = "") -> list[str]:
     """Paths where the schema wants a `Decimal` and the body sent a string: msgspec accepts `"1.5"` for a
-    Decimal even in strict mode (a string is its canonical encoding), but money on our wire is a JSON number."""
+    Decimal even in strict mode (a string is its canonical encoding), but money on our wire is a JSON number.
+
+    Walks structs, lists, tuples and dict values; a union of several structs is not walked (which member the
+    body meant is msgspec's business, and guessing could report a field that is fine)."""
     inner, _ = _strip_annotated(tp)
     union = get_origin(inner) in (Union, types.UnionType)
     members = [_strip_annotated(m)[0] for m in (get_args(inner) if union else (inner,))]
     if Decimal in members and str not in members and isinstance(raw, str):
         return [path or "body"]
+
+    def at(key: object) -> str:
+        return f"{path}.{key}" if path else str(key)
+
+    structs = [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
     found: list[str] = []
+    if len(structs) == 1 and isinstance(raw, dict):
+        fields = {f.encode_name: f.type for f in msgspec.structs.fields(structs[0])}
+        for key, value in raw.items():
+            if key in fields:
+                found += decimal_strings(value, fields[key], at(key))
     for member in members:
-        if isinstance(member, type) and issubclass(member, msgspec.Struct) and isinstance(raw, dict):
-            fields = {f.encode_name: f.type for f in msgspec.structs.fields(member)}
-            for key, value in raw.items():
-                if key in fields:
-                    found += decimal_strings(value, fields[key], f"{path}.{key}" if path else key)
-        elif get_origin(member) in (list, tuple) and isinstance(raw, list) and get_args(member):
+        origin, args = get_origin(member), get_args(member)
+        if origin is list and isinstance(raw, list) and args:
             for index, value in enumerate(raw):
-                found += decimal_strings(value, get_args(member)[0], f"{path}.{index}" if path else str(index))
+                found += decimal_strings(value, args[0], at(index))
+        elif origin is tuple and isinstance(raw, list) and args:
+            item_types = [args[0]] * len(raw) if len(args) == 2 and args[1] is Ellipsis else list(args)
+            for index, (value, item_type) in enumerate(zip(raw, item_types, strict=False)):
+                found += decimal_strings(value, item_type, at(index))
+        elif origin is dict and isinstance(raw, dict) and len(args) == 2:
+            for key, value in raw.items():
+                found += decimal_strings(value, args[1], at(key))
     return found

@@ -1,0 +1,24 @@
+"""Which database errors are an outage (retry later) rather than a bug."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+
+# MySQL/MariaDB: can't connect, server gone, lost connection, lock wait timeout, deadlock, too many connections.
+_TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
+
+
+def is_transient_database_error(exc: Exception) -> bool:
+    """A database that is down, unreachable, overloaded or briefly locked: worth a retry, not a bug."""
+    if isinstance(exc, SQLAlchemyTimeoutError):  # no pooled connection became free in time
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    if isinstance(code, int) and code in _TRANSIENT_MYSQL_CODES:
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return isinstance(exc, OperationalError) and ("database is locked" in text or "unable to open" in text)
