@@ -152,3 +152,11 @@ async def test_is_active_filter_on_list(client: Client) -> None:
     await create(client, name="Lima Lines")
     only_inactive = data_of(await client.get(BASE, params={"isActive": "false"}))
     assert [c["name"] for c in only_inactive["carriers"]] == ["Kilo Lines"]
+
+
+async def test_the_id_of_a_deleted_carrier_is_never_given_again(client: Client) -> None:
+    # Events and other modules refer to carriers by id: a reused id would make `carrier.deleted` ambiguous.
+    first = await create(client)
+    assert (await client.delete(f"{BASE}/{first['id']}")).status_code == 204
+    second = await create(client)
+    assert second["id"] > first["id"]

@@ -103,3 +103,19 @@ async def test_the_comparison_catches_a_model_change_without_a_migration(
     finally:
         await engine.dispose()
     assert any("planted_column" in str(change) for change in diff)
+
+
+def test_sqlite_tables_keep_autoincrement_through_every_migration(tmp_path: Any) -> None:
+    """Alembic copies a SQLite table to alter it and forgets AUTOINCREMENT unless told: ids of deleted rows
+    would then be handed out again (and a `carrier.deleted` event would name a carrier that exists)."""
+    import sqlite3
+
+    settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)})
+    targets = [module_database(settings, load_descriptor(name)) for name in available_modules()]
+    upgrade(targets)
+    for database in targets:
+        wanted = [t.name for t in database.metadata.tables.values() if t.dialect_kwargs.get("sqlite_autoincrement")]
+        with sqlite3.connect(str(tmp_path / load_descriptor(database.module).database.default_file)) as connection:
+            for table in wanted:
+                (sql,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+                assert "AUTOINCREMENT" in sql, (database.module, table)

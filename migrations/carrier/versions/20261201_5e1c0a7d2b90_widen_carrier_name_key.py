@@ -27,10 +27,12 @@ def _key(length: int) -> sa.types.TypeEngine[str]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("carriers", schema=None) as batch_op:
+    # On SQLite the table is copied: keep AUTOINCREMENT, so ids of deleted carriers are never handed out again.
+    with op.batch_alter_table("carriers", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.alter_column("name_key", existing_type=sa.String(length=100), type_=_key(200), existing_nullable=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("carriers", schema=None) as batch_op:
+    # On SQLite the table is copied: keep AUTOINCREMENT, so ids of deleted carriers are never handed out again.
+    with op.batch_alter_table("carriers", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.alter_column("name_key", existing_type=_key(200), type_=sa.String(length=100), existing_nullable=False)

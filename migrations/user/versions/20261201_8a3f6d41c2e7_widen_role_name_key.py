@@ -27,10 +27,12 @@ def _key(length: int) -> sa.types.TypeEngine[str]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("roles", schema=None) as batch_op:
+    # On SQLite the table is copied: keep AUTOINCREMENT, so ids of deleted roles are never handed out again.
+    with op.batch_alter_table("roles", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.alter_column("name_key", existing_type=sa.String(length=50), type_=_key(100), existing_nullable=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("roles", schema=None) as batch_op:
+    # On SQLite the table is copied: keep AUTOINCREMENT, so ids of deleted roles are never handed out again.
+    with op.batch_alter_table("roles", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.alter_column("name_key", existing_type=_key(100), type_=sa.String(length=50), existing_nullable=False)
