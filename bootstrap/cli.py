@@ -43,8 +43,8 @@ class FreightdeskGroup(click.Group):
 
 
 def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tuple[list[str], list[str]]:
-    """`run` on auto-migrate: upgrade module by module; a module whose database cannot be migrated (down,
-    unreachable) is logged and left behind, so the others still start and health names the broken one.
+    """`run` on auto-migrate: upgrade module by module; a module whose database does not answer is logged and
+    left behind, so the others still start and health names the broken one.
     Returns (modules whose history was new, modules that are ready)."""
     fresh: list[str] = []
     ready: list[str] = []
@@ -54,7 +54,7 @@ def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tupl
             result = upgrade_one(database)
         except DatabaseUnreachable as exc:  # a broken migration on a reachable database still stops the start
             log.error(
-                "migration failed; the module starts unhealthy until its database is reachable and migrated",
+                "database unreachable; the module starts unhealthy until its database answers and is migrated",
                 extra={"module_name": descriptor.name, "database": redact_url(database.url), "error": repr(exc)},
             )
             continue
