@@ -105,7 +105,7 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) if settings.redis_url else None
     )
     store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
-    security = Security.build(settings, store, signs_tokens=any(d.name == "auth" for d in descriptors))
+    security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
     interfaces = Interfaces()
     transport = build_transport(settings)
     hosted: list[HostedModule] = []

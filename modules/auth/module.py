@@ -32,4 +32,5 @@ descriptor = ModuleDescriptor(
     publishes=ALL_EVENTS,
     subscriptions=SUBSCRIPTIONS,
     provides={SessionControl: _session_control},
+    signs_tokens=True,
 )

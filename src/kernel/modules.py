@@ -86,4 +86,7 @@ class ModuleDescriptor:
     dependencies: Mapping[str, Any] = field(default_factory=dict)
     """Litestar dependencies the module's controllers use (keys carry the module's name)."""
     seed: Seeder | None = None
+    signs_tokens: bool = False
+    """The module issues access tokens, so its process holds the private signing key; every other process
+    only verifies (with the public keys)."""
     summary: str = ""

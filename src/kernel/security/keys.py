@@ -92,8 +92,8 @@ class KeyRing:
 
     @classmethod
     def load(cls, settings: Settings, signs_tokens: bool = True) -> KeyRing:
-        """The keys of this process. Only a process hosting auth signs; in production the others verify
-        with the auth process's public key(s) alone and never hold its private key."""
+        """The keys of this process. Only a process hosting a module that `signs_tokens` (auth) needs the
+        private key; in production the others verify with its public key(s) alone and never hold it."""
         private_file = settings.value("FREIGHTDESK_JWT_PRIVATE_KEY_FILE")
         public_files = [
             p.strip() for p in (settings.value("FREIGHTDESK_JWT_PUBLIC_KEY_FILES") or "").split(",") if p.strip()
