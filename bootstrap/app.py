@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
@@ -27,7 +25,6 @@ from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
 from kernel.http.openapi import document_error_responses
 from kernel.logging import configure_logging
-from kernel.modules import MODULE_CONTEXTS_STATE_KEY
 from kernel.security.policy import TokenAccessPolicy
 from kernel.security.principal import PRINCIPAL_DEPENDENCY, provide_principal
 from kernel.settings import Settings
@@ -55,11 +52,8 @@ def check_access_declarations(app: Litestar) -> None:
 
 
 class RuntimePlugin(InitPluginProtocol):
-    """Runs the transport and the outbox relays while the app runs, and closes the Redis client after.
-
-    Registered after the SQLAlchemy plugin, so its lifespan starts after the engines exist and stops the
-    relays before the engines are disposed.
-    """
+    """Runs the transport and the outbox relays while the app runs; then disposes of the module engines and
+    closes the Redis client."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -79,7 +73,7 @@ class RuntimePlugin(InitPluginProtocol):
             for relay in self.runtime.relays:
                 await relay.stop()
             await self.runtime.transport.stop()
-            await self.runtime.close_redis()
+            await self.runtime.dispose()
 
 
 def create_app(settings: Settings | None = None, modules: Sequence[str] | None = None) -> Litestar:
@@ -95,19 +89,15 @@ def _app_for(runtime: Runtime) -> Litestar:
         path=API_PREFIX,
         route_handlers=[
             *PROCESS_HEALTH_ROUTES,
-            *(h for m in runtime.modules for h in m.descriptor.route_handlers),
+            *(route for m in runtime.modules for route in m.assembled.routes),
         ],
     )
-
-    dependencies: dict[str, Any] = {PRINCIPAL_DEPENDENCY: Provide(provide_principal)}
-    for hosted in runtime.modules:
-        dependencies.update(hosted.descriptor.dependencies)
 
     metrics_config = prometheus_config()
     app = Litestar(
         route_handlers=[api, metrics],
-        plugins=[SQLAlchemyPlugin(config=[m.config for m in runtime.modules]), RuntimePlugin(runtime)],
-        dependencies=dependencies,
+        plugins=[RuntimePlugin(runtime)],
+        dependencies={PRINCIPAL_DEPENDENCY: Provide(provide_principal)},
         guards=[access_guard],
         before_request=check_request,
         before_send=[ensure_correlation_header],
@@ -137,7 +127,6 @@ def _app_for(runtime: Runtime) -> Litestar:
                     {settings.metrics_token: frozenset({METRICS_PERMISSION})} if settings.metrics_token else None,
                 ),
                 RUNTIME_STATE_KEY: runtime,
-                MODULE_CONTEXTS_STATE_KEY: {m.descriptor.name: m.context for m in runtime.modules},
             }
         ),
         debug=False,

@@ -61,21 +61,5 @@ def select_modules(settings: Settings, requested: Sequence[str] | None = None) -
         )
     if not names:
         raise SettingsError("FREIGHTDESK_MODULES: names no module")
-    descriptors = [load_descriptor(name) for name in dict.fromkeys(names)]
-    hosted = {d.name for d in descriptors}
-    for descriptor in descriptors:
-        for dependency in descriptor.depends_on:
-            if dependency in hosted:
-                continue
-            # Calling a module in another process needs its HTTP client adapter, which split mode brings;
-            # until then refuse at start rather than fail on the first request that needs it.
-            setting = f"{dependency.upper()}_SERVICE_URL"
-            reason = (
-                f"{setting}: module {descriptor.name!r} needs {dependency!r}, and calling it in another process is "
-                "not available in this version; host both in this process (FREIGHTDESK_MODULES)"
-                if settings.service_url(dependency) is not None
-                else f"{setting}: module {descriptor.name!r} needs {dependency!r}, which this process does not "
-                "host; host it too (FREIGHTDESK_MODULES)"
-            )
-            raise SettingsError(reason)
-    return dependency_order(descriptors)
+    # A dependency that is not hosted here must be satisfied from outside: `bootstrap.runtime.Bindings` checks.
+    return dependency_order(load_descriptor(name) for name in dict.fromkeys(names))

@@ -198,7 +198,7 @@ async def _dead_letters(settings: Settings) -> list[tuple[str, str, str, int, st
             if outbox is None:
                 continue
             record = outbox.record
-            async with hosted.session_maker() as session:
+            async with hosted.context.session_maker() as session:
                 found = await session.execute(
                     select(record.event_id, record.event_type, record.attempts, record.last_error)
                     .where(record.status == DEAD)
@@ -229,7 +229,7 @@ async def _replay(settings: Settings, module: str, event_ids: list[str]) -> int:
         outbox = hosted.descriptor.database.outbox
         if outbox is None:
             raise click.ClickException(f"module {module!r} has no outbox")
-        return await replay_dead_letters(hosted.session_maker, outbox, event_ids or None)
+        return await replay_dead_letters(hosted.context.session_maker, outbox, event_ids or None)
     finally:
         await runtime.dispose()
 

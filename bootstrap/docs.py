@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,14 @@ from litestar.handlers import HTTPRouteHandler
 
 from bootstrap.app import API_PREFIX
 from bootstrap.catalog import available_modules, dependency_order, load_descriptor
-from bootstrap.runtime import module_database
+from bootstrap.runtime import assemble_modules, module_database
 from kernel.contracts.events import IntegrationEvent
 from kernel.events.envelope import EventEnvelope
 from kernel.http.access import access_of
-from kernel.modules import ModuleDescriptor
+from kernel.modules import AssembledModule, ModuleDescriptor, protocol_owner
+from kernel.security.context import Security
 from kernel.settings import Settings
+from kernel.store import MemoryStore
 
 GENERATED_NOTICE = "Generated from the module descriptors by `python -m bootstrap.docs`; do not edit by hand."
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
@@ -49,6 +52,27 @@ def _ordered(descriptors: Sequence[ModuleDescriptor] | None) -> list[ModuleDescr
     return all_descriptors() if descriptors is None else dependency_order(descriptors)
 
 
+def assembled(descriptors: Sequence[ModuleDescriptor]) -> dict[str, AssembledModule]:
+    """Each module as its assembly builds it (routes, handlers, seed), on throwaway settings: the engines it
+    creates never connect. A dependency outside `descriptors` is stood in for by a placeholder."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": data_dir})
+        security = Security.build(settings, MemoryStore())
+        ordered = dependency_order(descriptors)
+        names = {d.name for d in ordered}
+        outside = {
+            protocol: _Placeholder()
+            for d in ordered
+            for protocol in d.requirements().values()
+            if protocol_owner(protocol) not in names
+        }
+        return {hosted.name: hosted.assembled for hosted in assemble_modules(settings, ordered, security, outside)}
+
+
+class _Placeholder:
+    """Stands in for a Protocol of a module not being documented; never called."""
+
+
 def producer_of(event: type[IntegrationEvent]) -> str:
     """The producing module, as the event type names it (`carrier.created` → `carrier`)."""
     return event.event_type.split(".", 1)[0]
@@ -66,9 +90,9 @@ class RouteDoc:
     summary: str
 
 
-def routes_of(descriptor: ModuleDescriptor) -> list[RouteDoc]:
+def routes_of(module: AssembledModule) -> list[RouteDoc]:
     """The module's routes as the app mounts them (under /api/v1), each with its access declaration."""
-    router = Router(path=API_PREFIX, route_handlers=list(descriptor.route_handlers))
+    router = Router(path=API_PREFIX, route_handlers=list(module.routes))
     found: list[RouteDoc] = []
     for route in router.routes:
         for handler in getattr(route, "route_handlers", []):
@@ -155,9 +179,8 @@ def render_dependency_graph(descriptors: Sequence[ModuleDescriptor]) -> list[str
     dependency_edges = sorted({(d.name, provider) for d in descriptors for provider in d.depends_on})
     flows: dict[tuple[str, str], set[str]] = {}
     for subscriber in descriptors:
-        for subscription in subscriber.subscriptions:
-            producer = producer_of(subscription.event)
-            flows.setdefault((producer, subscriber.name), set()).add(subscription.event.event_type)
+        for event in subscriber.subscribes_to:
+            flows.setdefault((producer_of(event), subscriber.name), set()).add(event.event_type)
     referenced = {name for edge in dependency_edges for name in edge} | {name for edge in flows for name in edge}
     absent = sorted(referenced - set(hosted))
 
@@ -172,11 +195,11 @@ def render_dependency_graph(descriptors: Sequence[ModuleDescriptor]) -> list[str
     return lines
 
 
-def render_module_section(descriptor: ModuleDescriptor) -> list[str]:
+def render_module_section(descriptor: ModuleDescriptor, module: AssembledModule) -> list[str]:
     database = module_database(Settings(), descriptor)
-    outbox = descriptor.database.outbox
+    outbox, inbox = descriptor.database.outbox, descriptor.database.inbox
     subscriptions = sorted(
-        f"{event_label(s.event)} (from {producer_of(s.event)}) → {s.handler_name}" for s in descriptor.subscriptions
+        f"{event_label(s.event)} (from {producer_of(s.event)}) → {s.handler_name}" for s in module.subscriptions
     )
     rows = [
         ("summary", descriptor.summary or "-"),
@@ -192,11 +215,12 @@ def render_module_section(descriptor: ModuleDescriptor) -> list[str]:
         ("interfaces provided", _codes(sorted(protocol.__name__ for protocol in descriptor.provides))),
         ("events published", _codes(sorted(event_label(e) for e in descriptor.publishes))),
         ("subscriptions", "; ".join(subscriptions) if subscriptions else "-"),
-        ("outbox and inbox", "yes" if outbox is not None else "no"),
-        ("seeds data", "yes" if descriptor.seed is not None else "no"),
+        ("outbox", "yes" if outbox is not None else "no"),
+        ("inbox", "yes" if inbox is not None else "no"),
+        ("seeds data", "yes" if module.seed is not None else "no"),
     ]
     lines = [f"## {descriptor.name}", "", *_table(("property", "value"), rows)]
-    routes = routes_of(descriptor)
+    routes = routes_of(module)
     if routes:
         lines += ["", "Routes and the access each declares:", ""]
         lines += _table(
@@ -219,8 +243,9 @@ def render_module_map(descriptors: Sequence[ModuleDescriptor] | None = None) -> 
         ((_code(d.name), _codes(sorted(d.depends_on)), d.summary or "-") for d in ordered),
     )
     body = [*render_dependency_graph(ordered), "", *overview, ""]
+    modules = assembled(ordered)
     for descriptor in ordered:
-        body += render_module_section(descriptor)
+        body += render_module_section(descriptor, modules[descriptor.name])
     return _document("Module map", intro, body)
 
 
@@ -241,8 +266,9 @@ def render_event_catalogue(descriptors: Sequence[ModuleDescriptor] | None = None
     """`docs/events.md`: every published event with its version, producer, subscribers and payload."""
     ordered = _ordered(descriptors)
     subscribers: dict[str, list[str]] = {}
+    modules = assembled(ordered)
     for consumer in ordered:
-        for subscription in consumer.subscriptions:
+        for subscription in modules[consumer.name].subscriptions:
             subscribers.setdefault(subscription.event.event_type, []).append(
                 f"{consumer.name} ({subscription.handler_name})"
             )
@@ -251,7 +277,7 @@ def render_event_catalogue(descriptors: Sequence[ModuleDescriptor] | None = None
         key=lambda pair: (pair[1].event_type, pair[1].event_version),
     )
     intro = [
-        "Events travel in an envelope (api-v1 §8); the event's own fields are its `payload`, camelCase on the "
+        "Events travel in an envelope (docs/api.md §8); the event's own fields are its `payload`, camelCase on the "
         "wire. A producer writes the envelope to its outbox in the transaction that makes the change; the relay "
         "delivers it at least once, and each subscribed handler takes effect once (inbox per event and handler).",
     ]

@@ -1,25 +1,25 @@
-"""The wired process without HTTP: databases, interfaces, event transport, relays, health probes.
+"""The assembled process without HTTP: databases, modules, event transport, relays, health probes.
 
 `create_app` serves it over HTTP; the CLI uses it for seeding and dead-letter work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bootstrap.catalog import select_modules
 from bootstrap.migrate import head_revision
-from kernel.db.config import ModuleDatabase, configure_engine, new_session_maker
+from kernel.db.config import ModuleDatabase
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
 from kernel.health import HealthRegistry, ModuleProbe, redis_check
-from kernel.modules import Interfaces, ModuleContext, ModuleDescriptor
+from kernel.modules import AssembledModule, ModuleContext, ModuleDescriptor, protocol_owner
 from kernel.security.context import Security
 from kernel.settings import Settings, SettingsError
 from kernel.store import MemoryStore, RedisStore, SharedStore
@@ -46,17 +46,18 @@ def module_database(settings: Settings, descriptor: ModuleDescriptor) -> ModuleD
 class HostedModule:
     descriptor: ModuleDescriptor
     database: ModuleDatabase
-    config: SQLAlchemyAsyncConfig
-    engine: AsyncEngine
-    session_maker: async_sessionmaker[AsyncSession]
     context: ModuleContext
+    assembled: AssembledModule
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
 
 
 @dataclass
 class Runtime:
     settings: Settings
     modules: list[HostedModule]
-    interfaces: Interfaces
     transport: EventTransport
     security: Security
     relays: list[OutboxRelay] = field(default_factory=list)
@@ -65,22 +66,22 @@ class Runtime:
 
     @property
     def names(self) -> list[str]:
-        return [m.descriptor.name for m in self.modules]
+        return [m.name for m in self.modules]
 
     def module(self, name: str) -> HostedModule:
         for hosted in self.modules:
-            if hosted.descriptor.name == name:
+            if hosted.name == name:
                 return hosted
         raise KeyError(name)
 
     async def seed(self, demo: bool, only: Sequence[str] | None = None) -> None:
         for hosted in self.modules:
-            if hosted.descriptor.seed is not None and (only is None or hosted.descriptor.name in only):
-                await hosted.descriptor.seed(hosted.context, demo)
+            if hosted.assembled.seed is not None and (only is None or hosted.name in only):
+                await hosted.assembled.seed(demo)
 
     async def dispose(self) -> None:
         for hosted in self.modules:
-            await hosted.engine.dispose()
+            await hosted.context.engine.dispose()
         await self.close_redis()
 
     async def close_redis(self) -> None:
@@ -94,7 +95,61 @@ def build_transport(settings: Settings) -> EventTransport:
     raise SettingsError("FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'")
 
 
-def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> Runtime:
+class Bindings:
+    """The assembly seam: which object satisfies each module Protocol in this process.
+
+    A Protocol is satisfied by the in-process implementation that a hosted module's assembly provided, or by an
+    implementation handed in from outside (`external`: a client of another process in split mode, a stand-in in
+    tests). Bootstrap passes it to each module that asks for it in `assemble`'s signature.
+    """
+
+    def __init__(self, external: Mapping[type[Any], object] | None = None) -> None:
+        self._bound: dict[type[Any], object] = dict(external or {})
+
+    def provide(self, module: ModuleDescriptor, assembled: AssembledModule) -> None:
+        declared, given = set(module.provides), set(assembled.provides)
+        if declared != given:
+            raise TypeError(
+                f"module {module.name!r} declares provides={_names(declared)} but assembled {_names(given)}"
+            )
+        for protocol, implementation in assembled.provides.items():
+            if not isinstance(implementation, protocol):
+                raise TypeError(f"{type(implementation).__name__} does not implement {protocol.__name__}")
+            self._bound.setdefault(protocol, implementation)
+
+    def resolve(self, settings: Settings, consumer: ModuleDescriptor) -> dict[str, object]:
+        """`assemble`'s keyword arguments for `consumer`; a dependency nobody satisfies stops the start."""
+        arguments: dict[str, object] = {}
+        for parameter, protocol in consumer.requirements().items():
+            if protocol in self._bound:
+                arguments[parameter] = self._bound[protocol]
+                continue
+            owner = protocol_owner(protocol) or "?"
+            setting = f"{owner.upper()}_SERVICE_URL"
+            raise SettingsError(
+                f"{setting}: module {consumer.name!r} needs {owner!r} ({protocol.__name__}), which this process does "
+                "not host; host it too (FREIGHTDESK_MODULES)"
+                + (
+                    ", calling it in another process is not available in this version"
+                    if settings.service_url(owner) is not None
+                    else ""
+                )
+            )
+        return arguments
+
+
+def _names(protocols: set[type[Any]]) -> str:
+    return "[" + ", ".join(sorted(p.__name__ for p in protocols)) + "]"
+
+
+def build_runtime(
+    settings: Settings,
+    modules: Sequence[str] | None = None,
+    *,
+    external: Mapping[type[Any], object] | None = None,
+) -> Runtime:
+    """Assemble the hosted modules in dependency order. `external` satisfies Protocols of modules hosted
+    elsewhere (see `Bindings`)."""
     descriptors = select_modules(settings, modules)
     databases = [module_database(settings, d) for d in descriptors]
     problems = settings.production_problems({db.setting: db.url for db in databases})
@@ -106,46 +161,17 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     )
     store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
-    interfaces = Interfaces()
+    hosted = assemble_modules(settings, descriptors, security, external)
     transport = build_transport(settings)
-    hosted: list[HostedModule] = []
-    for descriptor, database in zip(descriptors, databases, strict=True):
-        database.prepare()
-        config = database.sqlalchemy_config(pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping)
-        engine = config.get_engine()
-        configure_engine(engine)
-        session_maker = new_session_maker(engine)
-        context = ModuleContext(
-            name=descriptor.name,
-            settings=settings,
-            session_maker=session_maker,
-            engine=engine,
-            interfaces=interfaces,
-            security=security,
-        )
-        for protocol, factory in descriptor.provides.items():
-            interfaces.bind(protocol, factory(context))
-        hosted.append(HostedModule(descriptor, database, config, engine, session_maker, context))
-
-    runtime = Runtime(
-        settings=settings,
-        modules=hosted,
-        interfaces=interfaces,
-        transport=transport,
-        security=security,
-        redis=redis,
-    )
+    runtime = Runtime(settings=settings, modules=hosted, transport=transport, security=security, redis=redis)
     for module in hosted:
+        _subscribe(transport, module)
         outbox = module.descriptor.database.outbox
-        for subscription in module.descriptor.subscriptions:
-            if outbox is None:
-                raise TypeError(f"module {module.descriptor.name!r} subscribes to events but has no inbox table")
-            transport.subscribe(BoundSubscription(module.descriptor.name, subscription, module.session_maker, outbox))
         if outbox is not None:
             runtime.relays.append(
                 OutboxRelay(
                     outbox,
-                    module.session_maker,
+                    module.context.session_maker,
                     transport,
                     interval=settings.relay_interval_seconds,
                     max_attempts=settings.event_max_attempts,
@@ -156,13 +182,56 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     if redis is not None:
         health.process_checks["redis"] = redis_check(redis)
     for module in hosted:
-        health.modules[module.descriptor.name] = ModuleProbe(
-            module=module.descriptor.name,
-            engine=module.engine,
-            session_maker=module.session_maker,
+        health.modules[module.name] = ModuleProbe(
+            module=module.name,
+            engine=module.context.engine,
+            session_maker=module.context.session_maker,
             outbox=module.descriptor.database.outbox,
             version_table=module.database.version_table,
-            head=head_revision(module.descriptor.name),
+            head=head_revision(module.name),
         )
     runtime.health = health
     return runtime
+
+
+def assemble_modules(
+    settings: Settings,
+    descriptors: Sequence[ModuleDescriptor],
+    security: Security,
+    external: Mapping[type[Any], object] | None = None,
+) -> list[HostedModule]:
+    """Give each module (in dependency order) its database and the Protocols it asks for, and assemble it."""
+    bindings = Bindings(external)
+    hosted: list[HostedModule] = []
+    for descriptor in descriptors:
+        database = module_database(settings, descriptor)
+        arguments = bindings.resolve(settings, descriptor)
+        database.prepare()
+        engine = database.create_engine(pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping)
+        context = ModuleContext(
+            name=descriptor.name,
+            settings=settings,
+            engine=engine,
+            session_maker=async_sessionmaker(engine, expire_on_commit=False),
+            security=security,
+        )
+        assembled = descriptor.assemble(context, **arguments)
+        bindings.provide(descriptor, assembled)
+        hosted.append(HostedModule(descriptor, database, context, assembled))
+    return hosted
+
+
+def _subscribe(transport: EventTransport, module: HostedModule) -> None:
+    descriptor, subscriptions = module.descriptor, module.assembled.subscriptions
+    declared = {e.event_type for e in descriptor.subscribes_to}
+    handled = {s.event.event_type for s in subscriptions}
+    if declared != handled:
+        raise TypeError(
+            f"module {descriptor.name!r} declares subscribes_to={sorted(declared)} but handles {sorted(handled)}"
+        )
+    inbox = descriptor.database.inbox
+    if subscriptions and inbox is None:
+        raise TypeError(f"module {descriptor.name!r} subscribes to events but has no inbox table")
+    for subscription in subscriptions:
+        assert inbox is not None
+        transport.subscribe(BoundSubscription(descriptor.name, subscription, module.context.session_maker, inbox))

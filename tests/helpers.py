@@ -48,12 +48,20 @@ async def outbox_rows(app: Litestar, module: str) -> list[Any]:
     hosted = runtime_of(app).module(module)
     outbox = hosted.descriptor.database.outbox
     assert outbox is not None
-    async with hosted.session_maker() as session:
+    async with hosted.context.session_maker() as session:
         return list((await session.scalars(select(outbox.record).order_by(outbox.record.id))).all())
 
 
 async def count_rows(app: Litestar, module: str, table: str) -> int:
     hosted = runtime_of(app).module(module)
     table_ = hosted.descriptor.database.metadata.tables[table]
-    async with hosted.session_maker() as session:
+    async with hosted.context.session_maker() as session:
         return int(await session.scalar(select(func.count()).select_from(table_)) or 0)
+
+
+def provided(app: Litestar, protocol: type[Any]) -> Any:
+    """The implementation of a module Protocol that the app's modules were handed (the assembly seam)."""
+    for hosted in runtime_of(app).modules:
+        if protocol in hosted.assembled.provides:
+            return hosted.assembled.provides[protocol]
+    raise LookupError(protocol.__name__)

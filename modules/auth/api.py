@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kernel.contracts.errors import Unauthorized
 
 
+@runtime_checkable
 class SessionControl(Protocol):
     async def revoke_all_sessions(self, user_id: int, reason: str) -> int:
         """End every active session of the user (refresh tokens die, access tokens are rejected at once).

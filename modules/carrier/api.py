@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -21,6 +21,7 @@ class CarrierSummary(msgspec.Struct, frozen=True, kw_only=True):
     per_kg_rate: Decimal | None = None
 
 
+@runtime_checkable
 class CarrierDirectory(Protocol):
     """Read access to carriers for other modules (pricing). Returns DTOs, never ORM objects."""
 

@@ -1,10 +1,10 @@
 """User module's public interface. The user module owns every user record *and its password hash*; the
-auth module (sessions, tokens) asks through `UserDirectory` and never sees a hash."""
+auth module (sessions, tokens) asks through `UserAccounts` and never sees a hash."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -58,7 +58,8 @@ MAX_PASSWORD_LENGTH = 128
 """The password policy's upper bound, for request schemas that accept a new password (register, …)."""
 
 
-class UserDirectory(Protocol):
+@runtime_checkable
+class UserAccounts(Protocol):
     """What other modules may ask of users. Every method opens its own session and returns DTOs."""
 
     async def get_user(self, user_id: int) -> UserView | None:

@@ -1,22 +1,33 @@
-"""The module descriptor: everything bootstrap needs to host a module, and nothing it needs to know inside."""
+"""How a module is hosted.
+
+A module's `module.py` holds a `ModuleDescriptor`: its static facts (name, dependencies, database, route
+prefixes, the Protocols it provides, the events it publishes and subscribes to) and one `assemble` function.
+Bootstrap calls `assemble(context, **dependencies)` in dependency order: `context` is the module's own
+`ModuleContext` (its database, the process's security), and every further parameter is keyword-only, typed by
+another module's Protocol. Bootstrap reads those types and passes the object that satisfies each one: the
+in-process implementation another module's assembly provided, or (split mode) a client of the process that
+hosts it. `assemble` returns an `AssembledModule`: routes with their dependencies bound, the implementations
+of the Protocols the module provides, its event handlers and its seed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import inspect
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
+from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kernel.contracts.events import IntegrationEvent
-from kernel.events.outbox import Outbox
+from kernel.events.outbox import Inbox, Outbox
 from kernel.events.transport import Subscription
 from kernel.security.context import Security
 from kernel.settings import Settings
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,68 +36,79 @@ class DatabaseSpec:
     default_file: str
     """SQLite file in the data dir when `<MODULE>_DATABASE_URL` is unset (modules may share one)."""
     outbox: Outbox | None = None
+    """For a module that publishes events."""
+    inbox: Inbox | None = None
+    """For a module that subscribes to events."""
 
 
-class Interfaces:
-    """Implementations of modules' public Protocols, bound by bootstrap (in-process or HTTP client)."""
-
-    def __init__(self) -> None:
-        self._bound: dict[type[Any], Any] = {}
-
-    def bind(self, protocol: type[T], implementation: T) -> None:
-        self._bound[protocol] = implementation
-
-    def get(self, protocol: type[T]) -> T:
-        try:
-            return self._bound[protocol]  # type: ignore[no-any-return]
-        except KeyError:
-            raise LookupError(f"no implementation bound for {protocol.__name__}") from None
-
-    def __contains__(self, protocol: type[Any]) -> bool:
-        return protocol in self._bound
-
-
-@dataclass
+@dataclass(frozen=True)
 class ModuleContext:
-    """What a hosted module gets at start: its settings, its own database, the interfaces it depends on."""
+    """What bootstrap hands every module's assembly: its own database and the process's shared parts."""
 
     name: str
     settings: Settings
-    session_maker: async_sessionmaker[AsyncSession]
     engine: AsyncEngine
-    """The same database as `session_maker`, for session-free hot reads (`kernel.db.reads`)."""
-    interfaces: Interfaces
+    """For session-free hot reads (`kernel.db.reads`)."""
+    session_maker: async_sessionmaker[AsyncSession]
+    """The module's one session factory: request sessions, handlers, seeds and directories all use it."""
     security: Security
 
+    def session_dependency(self) -> Provide:
+        """A Litestar dependency giving each request its own session on this module's database, closed after."""
+        session_maker = self.session_maker
 
-MODULE_CONTEXTS_STATE_KEY = "module_contexts"
+        async def provide_session() -> AsyncIterator[AsyncSession]:
+            async with session_maker() as session:
+                yield session
+
+        return Provide(provide_session)
 
 
-def context_of(state: Mapping[str, Any], module: str) -> ModuleContext:
-    """The hosted module's context, from the app state (for building a module's request-scoped services)."""
-    contexts: Mapping[str, ModuleContext] = state[MODULE_CONTEXTS_STATE_KEY]
-    return contexts[module]
+Seed = Callable[[bool], Awaitable[None]]
+"""`seed(demo)`: add reference data, and demo data when asked; idempotent."""
 
 
-Seeder = Callable[[ModuleContext, bool], Awaitable[None]]
+@dataclass(frozen=True)
+class AssembledModule:
+    routes: Sequence[ControllerRouterHandler]
+    """Routers/controllers under /api/v1, their dependencies bound (`litestar.Router(dependencies=...)`)."""
+    provides: Mapping[type[Any], object] = field(default_factory=dict)
+    """Protocol → its in-process implementation; exactly the descriptor's `provides`."""
+    subscriptions: Sequence[Subscription] = ()
+    """Handlers of exactly the descriptor's `subscribes_to` events."""
+    seed: Seed | None = None
+
+
+Assemble = Callable[..., AssembledModule]
 
 
 @dataclass(frozen=True)
 class ModuleDescriptor:
     name: str
+    summary: str
     database: DatabaseSpec
     route_prefixes: tuple[str, ...]
     """Paths under /api/v1 this module owns; unique across modules (an architecture test checks)."""
-    route_handlers: Sequence[ControllerRouterHandler] = ()
+    assemble: Assemble
     depends_on: tuple[str, ...] = ()
+    provides: tuple[type[Any], ...] = ()
+    """The Protocols (from this module's `api.py`) whose implementations `assemble` returns."""
     publishes: Sequence[type[IntegrationEvent]] = ()
-    subscriptions: Sequence[Subscription] = ()
-    provides: Mapping[type[Any], Callable[[ModuleContext], Any]] = field(default_factory=dict)
-    """Protocol → factory of its in-process implementation."""
-    dependencies: Mapping[str, Any] = field(default_factory=dict)
-    """Litestar dependencies the module's controllers use (keys carry the module's name)."""
-    seed: Seeder | None = None
+    subscribes_to: Sequence[type[IntegrationEvent]] = ()
     signs_tokens: bool = False
     """The module issues access tokens, so its process holds the private signing key; every other process
     only verifies (with the public keys)."""
-    summary: str = ""
+
+    def requirements(self) -> dict[str, type[Any]]:
+        """The Protocols `assemble` asks for: keyword-only parameter name → its annotated type."""
+        hints = typing.get_type_hints(self.assemble)
+        parameters = inspect.signature(self.assemble).parameters.values()
+        return {p.name: hints[p.name] for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def protocol_owner(protocol: type[Any]) -> str | None:
+    """The module whose `api.py` defines `protocol` (`modules.user.api.UserAccounts` → `user`)."""
+    parts = protocol.__module__.split(".")
+    if len(parts) == 3 and parts[0] == "modules" and parts[2] == "api":
+        return parts[1]
+    return None

@@ -79,7 +79,7 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _bool(setting: str, value: str) -> bool:
+def parse_bool(setting: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
@@ -88,7 +88,7 @@ def _bool(setting: str, value: str) -> bool:
     raise SettingsError(f"{setting}: expected true or false, got {value!r}")
 
 
-def _positive_float(setting: str, value: str) -> float:
+def parse_positive_float(setting: str, value: str) -> float:
     try:
         number = float(value)
     except ValueError:
@@ -98,7 +98,7 @@ def _positive_float(setting: str, value: str) -> float:
     return number
 
 
-def _positive_int(setting: str, value: str) -> int:
+def parse_positive_int(setting: str, value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -131,8 +131,6 @@ class Settings:
     db_pre_ping: bool = False
     jwt_issuer: str = "auth-service"
     access_token_ttl: int = 900
-    refresh_token_ttl: int = 7 * 24 * 3600
-    registration_enabled: bool = True
     metrics_token: str | None = field(default=None, repr=False)
     """A static bearer token for Prometheus scrapers, good for `/metrics` only."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -194,28 +192,21 @@ class Settings:
             cors_origins=cors,
             log_level=log_level,
             log_json=log_format == "json",
-            auto_migrate=_bool(
+            auto_migrate=parse_bool(
                 "FREIGHTDESK_AUTO_MIGRATE",
                 values.get("FREIGHTDESK_AUTO_MIGRATE", "false" if production else "true"),
             ),
-            relay_interval_seconds=_positive_float(
+            relay_interval_seconds=parse_positive_float(
                 "FREIGHTDESK_RELAY_INTERVAL", values.get("FREIGHTDESK_RELAY_INTERVAL", "1.0")
             ),
-            event_max_attempts=_positive_int(
+            event_max_attempts=parse_positive_int(
                 "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
             ),
-            db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
-            db_pre_ping=_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),
+            db_pool_size=parse_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
+            db_pre_ping=parse_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),
             jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
-            access_token_ttl=_positive_int(
+            access_token_ttl=parse_positive_int(
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")
-            ),
-            refresh_token_ttl=_positive_int(
-                "FREIGHTDESK_REFRESH_TOKEN_TTL",
-                values.get("FREIGHTDESK_REFRESH_TOKEN_TTL", str(7 * 24 * 3600)),
-            ),
-            registration_enabled=_bool(
-                "FREIGHTDESK_REGISTRATION_ENABLED", values.get("FREIGHTDESK_REGISTRATION_ENABLED", "true")
             ),
             metrics_token=values.get("FREIGHTDESK_METRICS_TOKEN", "").strip() or None,
             environ=dict(values),

@@ -1,4 +1,6 @@
-"""Boundary checks of architecture.md §2 as pure functions: each returns the violations it finds, [] if none.
+"""The boundary rules import-linter cannot express (docs/architecture.md §2), as pure functions: imports follow
+the declared `depends_on`, tables and foreign keys per module, routes, event and API contracts. Each returns the
+violations it finds, [] if none.
 
 The tests run them on the real tree (expecting []) and on planted violations (expecting a report), so a
 check that stopped looking would fail its own test.
@@ -26,10 +28,6 @@ from sqlalchemy.exc import NoReferencedTableError
 from kernel.contracts.events import IntegrationEvent
 
 ROOT_PACKAGES = ("kernel", "modules", "bootstrap")
-PUBLIC_PARTS = ("api", "events")
-"""The only parts of a module that another module may import."""
-PURE_EXTERNALS = frozenset({"msgspec"})
-"""Besides the stdlib: the only outside package the pure files (kernel.contracts, api.py, events.py) use."""
 API_PREFIX = "/api/v1"
 PROCESS_ROUTES = (
     re.compile(r"^/api/v1/health(/.*)?$"),
@@ -57,16 +55,6 @@ def _module_of(name: str) -> str | None:
     return parts[1] if len(parts) >= 2 and parts[0] == "modules" else None
 
 
-def _part_of(name: str) -> str | None:
-    """`internal` for `modules.carrier.internal.models`; None for the module package itself."""
-    parts = name.split(".")
-    return parts[2] if len(parts) >= 3 and parts[0] == "modules" else None
-
-
-def _is_stdlib(name: str) -> bool:
-    return name.split(".")[0] in sys.stdlib_module_names
-
-
 def _imports(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
     """Every direct import (importer, imported) whose importer is ours, sorted for stable reports."""
     found = []
@@ -83,48 +71,21 @@ def _where(graph: grimp.ImportGraph, importer: str, imported: str) -> str:
     return f"{importer} imports {imported}" + (f" (line {lines})" if lines else "")
 
 
-def _is_pure_file(name: str) -> bool:
-    return _in(name, "kernel.contracts") or _part_of(name) in PUBLIC_PARTS
-
-
-def _pure_import_allowed(importer: str, imported: str) -> bool:
-    """For kernel.contracts, api.py, events.py: stdlib, msgspec, kernel.contracts, own module's api/events."""
-    if _is_stdlib(imported) or imported.split(".")[0] in PURE_EXTERNALS or _in(imported, "kernel.contracts"):
-        return True
-    owner = _module_of(importer)
-    return owner is not None and _module_of(imported) == owner and _part_of(imported) in PUBLIC_PARTS
-
-
 def import_violations(graph: grimp.ImportGraph, depends_on: Mapping[str, Collection[str]]) -> list[str]:
-    """Layering, module privacy, declared dependencies and purity, checked on every direct import.
+    """Imports between modules follow the declared `depends_on` edges (import-linter's contracts, which cannot
+    read the descriptors, keep every other import rule).
 
     `depends_on` maps each module to the modules its descriptor declares; a module without a descriptor
     may depend on nothing.
     """
     violations: list[str] = []
     for importer, imported in _imports(graph):
-        where = _where(graph, importer, imported)
         source, target = _module_of(importer), _module_of(imported)
-
-        if _in(importer, "kernel") and (_in(imported, "modules") or _in(imported, "bootstrap")):
-            violations.append(f"{where}: the kernel knows no module and not bootstrap")
-        if source is not None and _in(imported, "bootstrap"):
-            violations.append(f"{where}: modules never import bootstrap")
-        if _part_of(imported) == "module" and not _in(importer, "bootstrap"):
-            violations.append(f"{where}: only bootstrap imports a module's descriptor (module.py)")
-        if _is_pure_file(importer) and not _pure_import_allowed(importer, imported):
-            violations.append(f"{where}: {importer} may import only the stdlib, msgspec and kernel.contracts")
-
-        if source is not None and target is not None and source != target:
-            if _part_of(imported) not in PUBLIC_PARTS:
-                violations.append(
-                    f"{where}: module {source!r} may import module {target!r} only through its api and events"
-                )
-            if target not in depends_on.get(source, ()):
-                violations.append(
-                    f"{where}: module {source!r} imports module {target!r}, "
-                    f"which its descriptor does not declare in depends_on"
-                )
+        if source is not None and target is not None and source != target and target not in depends_on.get(source, ()):
+            violations.append(
+                f"{_where(graph, importer, imported)}: module {source!r} imports module {target!r}, "
+                f"which its descriptor does not declare in depends_on"
+            )
     return violations
 
 

@@ -102,9 +102,13 @@ def plant_fake_module(root: Path, depends_on: tuple[str, ...], internal_imports:
         root,
         "modules/fakemod/module.py",
         "from sqlalchemy import MetaData\n\n"
-        "from kernel.modules import DatabaseSpec, ModuleDescriptor\n\n"
+        "from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor\n\n\n"
+        "def assemble(context: ModuleContext) -> AssembledModule:\n"
+        "    return AssembledModule(routes=[])\n\n\n"
         "descriptor = ModuleDescriptor(\n"
         '    name="fakemod",\n'
+        '    summary="planted",\n'
+        "    assemble=assemble,\n"
         '    database=DatabaseSpec(metadata=MetaData(), default_file="fakemod.sqlite"),\n'
         '    route_prefixes=("/fakes",),\n'
         f"    depends_on={depends_on!r},\n"
@@ -222,7 +226,8 @@ class Plant:
     broken_contract: str | None = None
     """Full name of the import-linter contract that must break; None where only checks.py can see it."""
     graph_report: str = ""
-    """Text the graph check must print."""
+    """Text the graph check must print; empty where the rule is import-linter's alone (one enforcer per rule,
+    so the graph check must then pass)."""
 
 
 PLANTS = [
@@ -230,55 +235,46 @@ PLANTS = [
         id="kernel-imports-a-module",
         files={"src/kernel/leak.py": "from modules.carrier.api import CarrierSummary\n"},
         broken_contract="The kernel knows no module and not bootstrap",
-        graph_report="kernel.leak imports modules.carrier.api (line 1): the kernel knows no module",
     ),
     Plant(
         id="kernel-imports-bootstrap",
         appended={"src/kernel/health.py": "import bootstrap.catalog"},
         broken_contract="The kernel knows no module and not bootstrap",
-        graph_report="kernel.health imports bootstrap.catalog",
     ),
     Plant(
         id="api-imports-sqlalchemy",
         appended={"modules/carrier/api.py": "import sqlalchemy"},
         broken_contract=API_CONTRACT,
-        graph_report="modules.carrier.api imports sqlalchemy",
     ),
     Plant(
         id="events-imports-the-impure-kernel",
         appended={"modules/carrier/events.py": "from kernel.settings import Settings"},
         broken_contract=API_CONTRACT,
-        graph_report="modules.carrier.events imports kernel.settings",
     ),
     Plant(
         id="kernel-contracts-imports-litestar",
         files={"src/kernel/contracts/leak.py": "import litestar\n"},
         broken_contract="kernel.contracts is pure: stdlib and msgspec only",
-        graph_report="kernel.contracts.leak imports litestar",
     ),
     Plant(
         id="module-imports-bootstrap",
         files={"modules/carrier/internal/leak.py": "from bootstrap.catalog import available_modules\n"},
         broken_contract="Modules never import bootstrap",
-        graph_report="modules.carrier.internal.leak imports bootstrap.catalog (line 1): modules never import",
     ),
     Plant(
         id="module-imports-another-modules-internal",
         fake_module=(("carrier",), "from modules.carrier.internal.models import Carrier"),
         broken_contract="A module reaches another module only through its api and events",
-        graph_report="module 'fakemod' may import module 'carrier' only through its api and events",
     ),
     Plant(
         id="module-imports-another-modules-descriptor",
         fake_module=(("carrier",), "from modules.carrier.module import descriptor"),
         broken_contract="Only bootstrap imports a module's descriptor (module.py)",
-        graph_report="only bootstrap imports a module's descriptor",
     ),
     Plant(
         id="module-imports-its-own-descriptor",
         files={"modules/carrier/internal/leak.py": "from modules.carrier.module import descriptor\n"},
         broken_contract="Only bootstrap imports a module's descriptor (module.py)",
-        graph_report="modules.carrier.internal.leak imports modules.carrier.module",
     ),
     Plant(
         id="dependency-not-declared-in-depends-on",
@@ -310,8 +306,11 @@ def test_planted_violation_is_caught(plant: Plant, tmp_path: Path) -> None:
 
     lint, graph = run_both(root)
 
-    assert graph.returncode == 1, graph.output
-    assert plant.graph_report in graph.output, graph.output
+    if plant.graph_report:
+        assert graph.returncode == 1, graph.output
+        assert plant.graph_report in graph.output, graph.output
+    else:
+        assert graph.returncode == 0, "import-linter owns this rule; checks.py must not repeat it\n" + graph.output
     if plant.broken_contract is None:
         assert lint.returncode == 0, "import-linter has no contract for this; only checks.py sees it\n" + lint.output
     else:

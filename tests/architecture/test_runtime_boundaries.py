@@ -58,7 +58,7 @@ def public_module(module: str, part: str) -> ModuleType | None:
 def test_each_module_owns_its_tables(descriptors: dict[str, ModuleDescriptor]) -> None:
     metadata = metadata_of(descriptors)
 
-    assert {"carriers", "carrier_event_outbox", "carrier_event_inbox"} <= set(metadata["carrier"].tables)
+    assert {"carriers", "carrier_event_outbox"} <= set(metadata["carrier"].tables)
     assert table_violations(metadata) == []
 
 
@@ -151,7 +151,7 @@ def test_each_module_maps_its_classes_on_its_own_registry(descriptors: dict[str,
     classes = mapped_classes(DeclarativeBase)
     carrier_tables = {cls.__table__.name for cls in classes if cls.__table__.metadata is metadata["carrier"]}  # type: ignore[attr-defined]
 
-    assert {"carriers", "carrier_event_outbox", "carrier_event_inbox"} <= carrier_tables
+    assert {"carriers", "carrier_event_outbox"} <= carrier_tables
     assert registry_violations(metadata, classes) == []
 
 

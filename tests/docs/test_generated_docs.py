@@ -25,7 +25,8 @@ from kernel.db.base import module_metadata
 from kernel.events.envelope import EventEnvelope
 from kernel.events.transport import Subscription
 from kernel.http.access import requires
-from kernel.modules import DatabaseSpec, ModuleDescriptor
+from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
+from modules.carrier.api import CarrierDirectory
 from modules.carrier.events import CarrierDeactivated
 
 STALE_HINT = "docs are stale: run `uv run python -m bootstrap.docs` and commit the result"
@@ -86,6 +87,14 @@ class LaneDirectory:
     """Stands in for a Protocol the fake module would provide."""
 
 
+def assemble_lanes(context: ModuleContext, *, carriers: CarrierDirectory) -> AssembledModule:
+    return AssembledModule(
+        routes=[get_lane],
+        provides={LaneDirectory: LaneDirectory()},
+        subscriptions=[Subscription(CarrierDeactivated, close_lanes_of_carrier)],
+    )
+
+
 def fake_lane_module() -> ModuleDescriptor:
     metadata = module_metadata("lane")
     Table("lanes", metadata, Column("id", Integer, primary_key=True))
@@ -94,11 +103,11 @@ def fake_lane_module() -> ModuleDescriptor:
         summary="Lanes between countries",
         database=DatabaseSpec(metadata=metadata, default_file="lane.sqlite"),
         route_prefixes=("/lanes",),
-        route_handlers=[get_lane],
         depends_on=("carrier",),
+        provides=(LaneDirectory,),
         publishes=(LaneOpened,),
-        subscriptions=[Subscription(CarrierDeactivated, close_lanes_of_carrier)],
-        provides={LaneDirectory: lambda context: LaneDirectory()},
+        subscribes_to=(CarrierDeactivated,),
+        assemble=assemble_lanes,
     )
 
 

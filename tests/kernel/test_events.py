@@ -21,7 +21,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.db.base import IntPrimaryKey, module_metadata
 from kernel.db.config import configure_engine
 from kernel.events.envelope import EventEnvelope
-from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox
+from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Inbox, Outbox
 from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, replay_dead_letters
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
 from tests.conftest import MYSQL_URL, _recreate_mysql_databases, mysql_database_url, require_service
@@ -37,6 +37,7 @@ class Note(IntPrimaryKey, ProbeBase):
 
 
 probe_outbox = Outbox.for_base(ProbeBase)
+probe_inbox = Inbox.for_base(ProbeBase)
 
 
 class ProbeHappened(IntegrationEvent, frozen=True, kw_only=True):
@@ -86,7 +87,7 @@ def wire(
 ) -> tuple[InProcessTransport, OutboxRelay]:
     transport = InProcessTransport()
     subscription = Subscription(event=ProbeHappened, handler=handler)
-    transport.subscribe(BoundSubscription("probe", subscription, sessions, probe_outbox))
+    transport.subscribe(BoundSubscription("probe", subscription, sessions, probe_inbox))
     relay = OutboxRelay(probe_outbox, sessions, transport, max_attempts=max_attempts, backoff_base=0.0)
     return transport, relay
 
@@ -161,7 +162,7 @@ async def test_failed_handler_is_retried_with_its_effects_rolled_back(
 async def test_retries_wait_for_the_backoff(sessions: async_sessionmaker[AsyncSession]) -> None:
     handler = Flaky(failures=1)
     transport = InProcessTransport()
-    transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_outbox))
+    transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, handler), sessions, probe_inbox))
     relay = OutboxRelay(probe_outbox, sessions, transport, backoff_base=60.0)
     await publish(sessions, "later")
     await relay.relay_pending()

@@ -16,7 +16,7 @@ from kernel.store import MemoryStore
 
 def pair(ttl: int = 60) -> tuple[TokenIssuer, TokenVerifier]:
     keys = KeyRing.from_keys(Ed25519PrivateKey.generate())
-    revocations = Revocations(MemoryStore(), access_token_ttl_seconds=ttl, refresh_token_ttl_seconds=ttl)
+    revocations = Revocations(MemoryStore(), access_token_ttl_seconds=ttl)
     return TokenIssuer(keys, "auth-service", ttl), TokenVerifier(keys, "auth-service", revocations)
 
 

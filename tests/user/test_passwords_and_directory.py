@@ -1,4 +1,4 @@
-"""Password storage and the in-process `UserDirectory` the auth module uses."""
+"""Password storage and the in-process `UserAccounts` the auth module uses."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from litestar import Litestar
 from sqlalchemy import select, update
 
 from kernel.contracts.errors import ValidationFailed
-from modules.user.api import EmailTaken, NewUser, UserDirectory, UserNotFound
+from modules.user.api import EmailTaken, NewUser, UserAccounts, UserNotFound
 from modules.user.internal.models import User
 from modules.user.internal.passwords import hash_password, needs_rehash, verify_password
-from tests.helpers import outbox_rows
+from tests.helpers import outbox_rows, provided
 from tests.user.factories import PASSWORD, create_user, seed, user_context
 
 
-def directory(app: Litestar) -> UserDirectory:
-    return user_context(app).interfaces.get(UserDirectory)
+def directory(app: Litestar) -> UserAccounts:
+    return provided(app, UserAccounts)
 
 
 async def stored_hash(app: Litestar, user_id: int) -> str:

@@ -11,8 +11,9 @@ from litestar import Litestar
 
 from kernel.modules import ModuleContext
 from kernel.settings import SettingsError
-from modules.user.api import UserDirectory
+from modules.user.api import UserAccounts
 from modules.user.internal.seed import seed_users
+from tests.helpers import provided
 from tests.user.factories import user_context
 
 
@@ -33,7 +34,7 @@ async def test_development_creates_the_default_admin_with_a_warning(
         await seed_users(with_settings(app, production=False), False)
     assert "DEFAULT PASSWORD" in caplog.text
     assert "admin123" not in caplog.text
-    users = user_context(app).interfaces.get(UserDirectory)
+    users = provided(app, UserAccounts)
     admin = await users.authenticate("admin@example.com", "admin123")
     assert admin is not None
     assert admin.role_names == ("admin",)
@@ -47,7 +48,7 @@ async def test_production_refuses_the_default_password_and_generates_one(
     printed = capsys.readouterr().err
     assert "admin@example.com" in printed
     generated = printed.split("generated password: ", 1)[1].split()[0]
-    users = user_context(app).interfaces.get(UserDirectory)
+    users = provided(app, UserAccounts)
     assert await users.authenticate("admin@example.com", "admin123") is None
     assert await users.authenticate("admin@example.com", generated) is not None
     await seed_users(with_settings(app, production=True), False)  # an admin exists: nothing printed again
@@ -60,7 +61,7 @@ async def test_production_uses_the_configured_password_when_it_passes_the_policy
     with pytest.raises(SettingsError, match="is too common"):
         await seed_users(with_settings(app, production=True, admin_password="admin123"), False)
     await seed_users(with_settings(app, production=True, admin_password="Correct-Horse-42"), False)
-    users = user_context(app).interfaces.get(UserDirectory)
+    users = provided(app, UserAccounts)
     assert await users.authenticate("admin@example.com", "Correct-Horse-42") is not None
 
 

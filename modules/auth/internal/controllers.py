@@ -1,4 +1,5 @@
-"""Auth HTTP routes (api-v1 §3): parse, call the service, shape the response, declare access."""
+"""Auth HTTP routes: parse, call the service, shape the response, declare access. `auth_service` is bound by
+the module's assembly (`module.py`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import Unauthorized
 from kernel.http.access import AUTHENTICATED, PUBLIC
 from kernel.http.envelope import RAW_BODY
-from kernel.modules import context_of
 from kernel.security.principal import Principal
-from kernel.security.throttle import LoginThrottle
 from modules.auth.internal.schemas import (
     AuthResponse,
     ChangePasswordRequest,
@@ -26,20 +24,7 @@ from modules.auth.internal.schemas import (
     RegisterRequest,
 )
 from modules.auth.internal.service import AuthService, ClientInfo, SignedIn
-from modules.user.api import NewUser, UserDirectory, UserNotFound, UserView
-
-
-def provide_auth_service(
-    request: Request[Any, Any, Any], auth_db_session: NamedDependency[AsyncSession]
-) -> AuthService:
-    context = context_of(request.app.state, "auth")
-    return AuthService(
-        auth_db_session,
-        context.interfaces.get(UserDirectory),  # type: ignore[type-abstract]
-        context.security,
-        LoginThrottle(context.security.store),
-        registration_enabled=context.settings.registration_enabled,
-    )
+from modules.user.api import NewUser, UserNotFound, UserView
 
 
 def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
@@ -60,7 +45,6 @@ def auth_response(signed_in: SignedIn) -> AuthResponse:
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
-    dependencies = {"auth_service": Provide(provide_auth_service, sync_to_thread=False)}
 
     @post("/login", opt=PUBLIC, status_code=200, summary="Sign in with email and password")
     async def login(
@@ -145,8 +129,8 @@ class AuthController(Controller):
         opt={**PUBLIC, RAW_BODY: True},
         summary="Public keys that verify access tokens (JWKS, not enveloped)",
     )
-    async def jwks(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return context_of(request.app.state, "auth").security.keys.jwks()
+    async def jwks(self, auth_service: NamedDependency[AuthService]) -> dict[str, Any]:
+        return auth_service.security.keys.jwks()
 
 
 def _token_in(body: bytes) -> str | None:

@@ -1,6 +1,6 @@
-"""Reactions to user events: a deleted, deactivated or re-roled user has its sessions ended here, so their
-refresh tokens stop working. (The user module already rejected the user's access tokens through the shared
-revocation list when it made the change; a password reset is caught the same way, see `AuthService.refresh`.)"""
+"""Reactions to user events: a deleted, deactivated or re-roled user, or one whose password changed, has its
+sessions ended here, so their refresh tokens stop working. (The user module already rejected the user's access
+tokens through the shared revocation list when it made the change.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.events.envelope import EventEnvelope
 from kernel.events.transport import Subscription
 from modules.auth.internal.models import ACTIVE, REVOKED, AuthSession, RefreshToken
-from modules.user.events import UserDeactivated, UserDeleted, UserRolesChanged
+from modules.user.events import UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 
 
 async def end_user_sessions(session: AsyncSession, user_id: int, reason: str) -> None:
@@ -47,7 +47,13 @@ async def on_user_roles_changed(session: AsyncSession, event: UserRolesChanged, 
     await end_user_sessions(session, event.user_id, "roles_changed")
 
 
+async def on_user_updated(session: AsyncSession, event: UserUpdated, envelope: EventEnvelope) -> None:
+    if "password" in event.changes:
+        await end_user_sessions(session, event.user_id, "password_changed")
+
+
 SUBSCRIPTIONS = [
+    Subscription(UserUpdated, on_user_updated),
     Subscription(UserDeleted, on_user_deleted),
     Subscription(UserDeactivated, on_user_deactivated),
     Subscription(UserRolesChanged, on_user_roles_changed),

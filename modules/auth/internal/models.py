@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, UTCDateTime, module_metadata, utc_now
-from kernel.events.outbox import Outbox
+from kernel.events.outbox import Inbox, Outbox
 
 ACTIVE = "active"
 ROTATED = "rotated"
@@ -51,3 +51,4 @@ class RefreshToken(IntPrimaryKey, AuthBase):
 
 
 outbox = Outbox.for_base(AuthBase)
+inbox = Inbox.for_base(AuthBase)

@@ -21,7 +21,8 @@ from kernel.security.throttle import LoginThrottle
 from modules.auth.api import InvalidCredentials, InvalidRefreshToken
 from modules.auth.events import LoginFailed, LoginSucceeded, UserRegistered
 from modules.auth.internal.models import ACTIVE, REVOKED, ROTATED, AuthSession, RefreshToken, outbox
-from modules.user.api import NewUser, UserDirectory, UserView
+from modules.auth.internal.settings import AuthSettings
+from modules.user.api import NewUser, UserAccounts, UserView
 
 
 def hash_refresh_token(token: str) -> str:
@@ -51,16 +52,16 @@ class AuthService:
     def __init__(
         self,
         session: AsyncSession,
-        users: UserDirectory,
+        users: UserAccounts,
         security: Security,
         throttle: LoginThrottle,
-        registration_enabled: bool = True,
+        settings: AuthSettings,
     ) -> None:
         self.session = session
         self.users = users
         self.security = security
         self.throttle = throttle
-        self.registration_enabled = registration_enabled
+        self.settings = settings
 
     async def login(self, email: str, password: str, client: ClientInfo) -> SignedIn:
         email_key = email.strip().lower()
@@ -75,7 +76,7 @@ class AuthService:
         return await self._start_session(user, client, LoginSucceeded(user_id=user.id))
 
     async def register(self, new_user: NewUser, client: ClientInfo) -> SignedIn:
-        if not self.registration_enabled:
+        if not self.settings.registration_enabled:
             raise Forbidden("Registration is disabled")
         user = await self.users.register_user(new_user)
         return await self._start_session(user, client, UserRegistered(user_id=user.id, email=user.email))
@@ -171,7 +172,7 @@ class AuthService:
             id=str(uuid.uuid4()),
             user_id=user.id,
             created_at=now,
-            expires_at=now + timedelta(seconds=self.security.refresh_token_ttl),
+            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl),
             client_ip=client.ip,
             user_agent=(client.user_agent or "")[:255] or None,
         )
@@ -190,7 +191,7 @@ class AuthService:
                 token_hash=hash_refresh_token(token),
                 status=ACTIVE,
                 created_at=now,
-                expires_at=now + timedelta(seconds=self.security.refresh_token_ttl),
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl),
             )
         )
         return token
@@ -232,21 +233,15 @@ class SqlSessionControl:
     """In-process implementation of `SessionControl`."""
 
     def __init__(
-        self,
-        session_maker: async_sessionmaker[AsyncSession],
-        users: Callable[[], UserDirectory],
-        security: Security,
-    ) -> None:
+        self, session_maker: async_sessionmaker[AsyncSession], services: Callable[[AsyncSession], AuthService]
+    ):
         self._session_maker = session_maker
-        self._users = users
-        self._security = security
+        self._services = services
 
     async def revoke_all_sessions(self, user_id: int, reason: str) -> int:
         async with self._session_maker() as session:
-            service = AuthService(session, self._users(), self._security, LoginThrottle(self._security.store))
-            return await service.revoke_all_sessions(user_id, reason)
+            return await self._services(session).revoke_all_sessions(user_id, reason)
 
     async def active_session_count(self, user_id: int) -> int:
         async with self._session_maker() as session:
-            service = AuthService(session, self._users(), self._security, LoginThrottle(self._security.store))
-            return len(await service.active_sessions(user_id))
+            return len(await self._services(session).active_sessions(user_id))

@@ -1,49 +1,38 @@
-"""Carrier HTTP routes (api-v1 §6): parse, call the service, shape the response, declare the permission."""
+"""Carrier HTTP routes: parse, call the reads or the service, shape the response, declare the permission.
+
+Its dependencies (`carrier_reads`, `carrier_service`) are bound by the module's assembly (`module.py`).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
 from kernel.http.fields import CountOut, ResourceId
-from kernel.http.listing import LIST_QUERY_DEPENDENCY
-from kernel.listing import parse_bool, parse_list_params
-from kernel.modules import context_of
-from modules.carrier.internal.queries import CarrierReads, CarrierRecord
-from modules.carrier.internal.schemas import CarrierCreate, CarrierOut, CarrierPage, CarrierUpdate
-from modules.carrier.internal.service import SORTABLE, CarrierService, metadata_for_wire
+from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.paging import parse_bool, parse_list_params
+from modules.carrier.internal.reads import CarrierReads
+from modules.carrier.internal.schemas import (
+    SORT_FIELDS,
+    CarrierCreate,
+    CarrierOut,
+    CarrierPage,
+    CarrierUpdate,
+    carrier_out,
+    changes_of,
+    draft_of,
+)
+from modules.carrier.internal.service import CarrierService
 
 IsActiveFilter = Annotated[str | None, QueryParameter(name="isActive", description="true or false")]
 CarrierName = Annotated[str, PathParameter(min_length=1, max_length=100)]
-
-
-def provide_carrier_service(carrier_db_session: NamedDependency[AsyncSession]) -> CarrierService:
-    return CarrierService(carrier_db_session)
-
-
-def provide_carrier_reads(state: State) -> CarrierReads:
-    return CarrierReads(context_of(state, "carrier").engine)
-
-
-def to_wire(carrier: CarrierRecord) -> CarrierOut:
-    return CarrierOut(
-        id=carrier.id,
-        name=carrier.name,
-        description=carrier.description,
-        is_active=carrier.is_active,
-        contact_email=carrier.contact_email,
-        contact_phone=carrier.contact_phone,
-        metadata=metadata_for_wire(carrier.details or {}),
-        created_at=carrier.created_at,
-        updated_at=carrier.updated_at,
-    )
+Reads = NamedDependency[CarrierReads]
+Service = NamedDependency[CarrierService]
 
 
 def _active_filter(raw: str | None) -> bool | None:
@@ -56,25 +45,21 @@ def _active_filter(raw: str | None) -> bool | None:
 class CarrierController(Controller):
     path = "/carriers"
     tags = ["carriers"]
-    dependencies = {
-        "carrier_service": Provide(provide_carrier_service, sync_to_thread=False),
-        "carrier_reads": Provide(provide_carrier_reads, sync_to_thread=False),
-        **LIST_QUERY_DEPENDENCY,
-    }
+    dependencies = {**LIST_QUERY_DEPENDENCY}
 
     @get("/", opt=requires("carriers.list"), summary="List carriers; search over name and description")
     async def list_carriers(
         self,
-        carrier_service: NamedDependency[CarrierService],
+        carrier_reads: Reads,
         list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
     ) -> CarrierPage:
         errors = FieldErrors()
         active = parse_bool(errors, "isActive", is_active)
-        params = parse_list_params(list_query, SORTABLE, errors)
-        page = await carrier_service.list(params, active)
+        params = parse_list_params(list_query, SORT_FIELDS, errors)
+        page = await carrier_reads.page(params, active)
         return CarrierPage(
-            carriers=[to_wire(c) for c in page.items],
+            carriers=[carrier_out(c) for c in page.items],
             total=page.total,
             page=page.page,
             limit=page.limit,
@@ -82,47 +67,37 @@ class CarrierController(Controller):
         )
 
     @post("/", opt=requires("carriers.create"), summary="Create a carrier")
-    async def create_carrier(
-        self, carrier_service: NamedDependency[CarrierService], data: JSONBody[CarrierCreate]
-    ) -> CarrierOut:
-        return to_wire(await carrier_service.create(data))
+    async def create_carrier(self, carrier_service: Service, data: JSONBody[CarrierCreate]) -> CarrierOut:
+        return carrier_out(await carrier_service.create(draft_of(data)))
 
     @get("/active", opt=requires("carriers.list"), summary="Every active carrier")
-    async def active_carriers(self, carrier_service: NamedDependency[CarrierService]) -> list[CarrierOut]:
-        return [to_wire(c) for c in await carrier_service.active()]
+    async def active_carriers(self, carrier_reads: Reads) -> list[CarrierOut]:
+        return [carrier_out(c) for c in await carrier_reads.active()]
 
     @get("/count", opt=requires("carriers.list"), summary="How many carriers (optionally by isActive)")
-    async def count_carriers(
-        self, carrier_service: NamedDependency[CarrierService], is_active: IsActiveFilter = None
-    ) -> CountOut:
-        return CountOut(count=await carrier_service.count(_active_filter(is_active)))
+    async def count_carriers(self, carrier_reads: Reads, is_active: IsActiveFilter = None) -> CountOut:
+        return CountOut(count=await carrier_reads.count(_active_filter(is_active)))
 
     @get("/name/{name:str}", opt=requires("carriers.read"), summary="Find a carrier by name (ignoring case)")
-    async def carrier_by_name(self, carrier_service: NamedDependency[CarrierService], name: CarrierName) -> CarrierOut:
-        return to_wire(await carrier_service.get_by_name(name))
+    async def carrier_by_name(self, carrier_reads: Reads, name: CarrierName) -> CarrierOut:
+        return carrier_out(await carrier_reads.get_by_name(name))
 
     @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier")
-    async def get_carrier(self, carrier_reads: NamedDependency[CarrierReads], id: ResourceId) -> CarrierOut:
-        return to_wire(await carrier_reads.get(id))
+    async def get_carrier(self, carrier_reads: Reads, id: ResourceId) -> CarrierOut:
+        return carrier_out(await carrier_reads.get(id))
 
     @patch("/{id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")
     async def update_carrier(
-        self,
-        carrier_service: NamedDependency[CarrierService],
-        id: ResourceId,
-        data: JSONBody[CarrierUpdate],
+        self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return to_wire(await carrier_service.update(id, data))
+        return carrier_out(await carrier_service.update(id, changes_of(data)))
 
     @put("/{id:int}", opt=requires("carriers.update"), summary="Alias of PATCH (the old clients use both)")
     async def replace_carrier(
-        self,
-        carrier_service: NamedDependency[CarrierService],
-        id: ResourceId,
-        data: JSONBody[CarrierUpdate],
+        self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return to_wire(await carrier_service.update(id, data))
+        return carrier_out(await carrier_service.update(id, changes_of(data)))
 
     @delete("/{id:int}", opt=requires("carriers.delete"), summary="Delete a carrier", status_code=204)
-    async def delete_carrier(self, carrier_service: NamedDependency[CarrierService], id: ResourceId) -> None:
+    async def delete_carrier(self, carrier_service: Service, id: ResourceId) -> None:
         await carrier_service.delete(id)

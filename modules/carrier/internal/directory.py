@@ -1,46 +1,37 @@
-"""In-process implementation of `CarrierDirectory`: opens its own session, returns DTOs."""
+"""In-process implementation of `CarrierDirectory`, on the module's reads; returns DTOs."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from modules.carrier.api import CarrierSummary
-from modules.carrier.internal.models import Carrier
+from modules.carrier.internal.reads import CarrierReads, CarrierView
 
 
-def summarize(carrier: Carrier) -> CarrierSummary:
-    details = carrier.details or {}
-    pricing = details.get("pricing") or {}
+def summarize(carrier: CarrierView) -> CarrierSummary:
+    details = carrier.details
+    pricing = details.pricing
     return CarrierSummary(
         id=carrier.id,
         name=carrier.name,
         is_active=carrier.is_active,
-        code=details.get("code"),
-        service_types=tuple(details.get("serviceTypes") or ()),
-        currency=pricing.get("currency"),
-        base_rate=Decimal(pricing["baseRate"]) if pricing.get("baseRate") is not None else None,
-        per_kg_rate=Decimal(pricing["perKgRate"]) if pricing.get("perKgRate") is not None else None,
+        code=details.code,
+        service_types=details.service_types or (),
+        currency=pricing.currency if pricing is not None else None,
+        base_rate=pricing.base_rate if pricing is not None else None,
+        per_kg_rate=pricing.per_kg_rate if pricing is not None else None,
     )
 
 
-class SqlCarrierDirectory:
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
-        self._session_maker = session_maker
+class ReadsCarrierDirectory:
+    def __init__(self, reads: CarrierReads) -> None:
+        self._reads = reads
 
     async def get_carrier(self, carrier_id: int) -> CarrierSummary | None:
-        async with self._session_maker() as session:
-            carrier = await session.get(Carrier, carrier_id)
-            return summarize(carrier) if carrier is not None else None
+        carrier = await self._reads.find(carrier_id)
+        return summarize(carrier) if carrier is not None else None
 
     async def is_active(self, carrier_id: int) -> bool:
-        async with self._session_maker() as session:
-            active = await session.scalar(select(Carrier.is_active).where(Carrier.id == carrier_id))
-            return bool(active)
+        carrier = await self._reads.find(carrier_id)
+        return carrier is not None and carrier.is_active
 
     async def list_active(self) -> list[CarrierSummary]:
-        async with self._session_maker() as session:
-            rows = await session.scalars(select(Carrier).where(Carrier.is_active).order_by(Carrier.id))
-            return [summarize(carrier) for carrier in rows]
+        return [summarize(carrier) for carrier in await self._reads.active()]

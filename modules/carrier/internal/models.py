@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, String
+import msgspec
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kernel.db.base import IntPrimaryKey, Timestamps, lookup_key, module_metadata
+from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, lookup_key, module_metadata
 from kernel.events.outbox import Outbox
+
+
+class CarrierRates(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """Indicative rates; decimals from the request to the database and back."""
+
+    base_rate: Decimal
+    currency: str
+    per_kg_rate: Decimal | None = None
+
+
+class CarrierDetails(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """The carrier's `metadata` document, typed. Stored as JSON, parsed by its column type for every reader."""
+
+    code: str | None = None
+    website: str | None = None
+    tracking_url: str | None = None
+    service_types: tuple[str, ...] | None = None
+    coverage: tuple[str, ...] | None = None
+    pricing: CarrierRates | None = None
 
 
 class CarrierBase(DeclarativeBase):
@@ -28,7 +48,7 @@ class Carrier(IntPrimaryKey, Timestamps, CarrierBase):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(25))
-    details: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    details: Mapped[CarrierDetails] = mapped_column("metadata", StructJSON(CarrierDetails), default=CarrierDetails)
 
 
 outbox = Outbox.for_base(CarrierBase)

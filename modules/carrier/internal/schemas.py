@@ -1,4 +1,5 @@
-"""Carrier request and response shapes (camelCase on the wire, unknown fields rejected)."""
+"""Carrier request and response shapes (camelCase on the wire, unknown fields rejected), and their translation
+to and from the service's values: everything that knows the wire lives here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from kernel.contracts.changes import sent_fields
 from kernel.http.fields import CurrencyCode, Email, Phone, RequestBody, ResponseBody, Url
+from modules.carrier.internal.models import CarrierDetails, CarrierRates
+from modules.carrier.internal.reads import CarrierView
+from modules.carrier.internal.service import CarrierDraft
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
@@ -62,6 +67,21 @@ class CarrierUpdate(RequestBody):
     metadata: CarrierMetadata | UnsetType | None = UNSET
 
 
+class CarrierPricingOut(ResponseBody, omit_defaults=True):
+    base_rate: float
+    currency: str
+    per_kg_rate: float | None = None
+
+
+class CarrierMetadataOut(ResponseBody, omit_defaults=True):
+    code: str | None = None
+    website: str | None = None
+    tracking_url: str | None = None
+    service_types: list[str] | None = None
+    coverage: list[str] | None = None
+    pricing: CarrierPricingOut | None = None
+
+
 class CarrierOut(ResponseBody):
     id: int
     name: str
@@ -69,7 +89,7 @@ class CarrierOut(ResponseBody):
     is_active: bool
     contact_email: str | None
     contact_phone: str | None
-    metadata: dict[str, Any]
+    metadata: CarrierMetadataOut
     created_at: datetime
     updated_at: datetime
 
@@ -80,3 +100,81 @@ class CarrierPage(ResponseBody):
     page: int
     limit: int
     total_pages: int
+
+
+SORT_FIELDS = {
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "name": "name",
+    "isActive": "is_active",
+    "id": "id",
+}
+"""`sortBy` values → the attributes they sort."""
+
+
+def details_of(metadata: CarrierMetadata | None) -> CarrierDetails:
+    if metadata is None:
+        return CarrierDetails()
+    pricing = metadata.pricing
+    return CarrierDetails(
+        code=metadata.code,
+        website=metadata.website,
+        tracking_url=metadata.tracking_url,
+        service_types=tuple(metadata.service_types) if metadata.service_types is not None else None,
+        coverage=tuple(metadata.coverage) if metadata.coverage is not None else None,
+        pricing=(
+            CarrierRates(base_rate=pricing.base_rate, currency=pricing.currency, per_kg_rate=pricing.per_kg_rate)
+            if pricing is not None
+            else None
+        ),
+    )
+
+
+def draft_of(data: CarrierCreate) -> CarrierDraft:
+    return CarrierDraft(
+        name=data.name,
+        description=data.description,
+        is_active=data.is_active,
+        contact_email=data.contact_email,
+        contact_phone=data.contact_phone,
+        details=details_of(data.metadata),
+    )
+
+
+def changes_of(data: CarrierUpdate) -> dict[str, Any]:
+    """The fields sent, by `CarrierDraft` name (`metadata` is `details` there)."""
+    changes = sent_fields(data)
+    if "metadata" in changes:
+        changes["details"] = details_of(changes.pop("metadata"))
+    return changes
+
+
+def carrier_out(carrier: CarrierView) -> CarrierOut:
+    details = carrier.details
+    pricing = details.pricing
+    return CarrierOut(
+        id=carrier.id,
+        name=carrier.name,
+        description=carrier.description,
+        is_active=carrier.is_active,
+        contact_email=carrier.contact_email,
+        contact_phone=carrier.contact_phone,
+        metadata=CarrierMetadataOut(
+            code=details.code,
+            website=details.website,
+            tracking_url=details.tracking_url,
+            service_types=list(details.service_types) if details.service_types is not None else None,
+            coverage=list(details.coverage) if details.coverage is not None else None,
+            pricing=(
+                CarrierPricingOut(
+                    base_rate=float(pricing.base_rate),
+                    currency=pricing.currency,
+                    per_kg_rate=float(pricing.per_kg_rate) if pricing.per_kg_rate is not None else None,
+                )
+                if pricing is not None
+                else None
+            ),
+        ),
+        created_at=carrier.created_at,
+        updated_at=carrier.updated_at,
+    )

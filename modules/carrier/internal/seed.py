@@ -5,13 +5,13 @@ Idempotent: carriers are added only to an empty table.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
-import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.modules import ModuleContext
-from modules.carrier.internal.schemas import CarrierCreate
-from modules.carrier.internal.service import CarrierService
+from modules.carrier.internal.models import CarrierDetails, CarrierRates
+from modules.carrier.internal.reads import CarrierReads
+from modules.carrier.internal.service import CarrierDraft, CarrierService
 
 # name, code, website domain, service types, coverage, base rate, currency, per-kg rate
 _DEMO: list[tuple[str, str, str, list[str], list[str], str, str, str]] = [
@@ -133,40 +133,32 @@ _DEMO: list[tuple[str, str, str, list[str], list[str], str, str, str]] = [
 ]
 
 
-def demo_carriers() -> list[CarrierCreate]:
+def demo_carriers() -> list[CarrierDraft]:
     carriers = []
     for name, code, domain, services, coverage, base, currency, per_kg in _DEMO:
-        metadata: dict[str, Any] = {
-            "code": code,
-            "website": f"https://www.{domain}",
-            "trackingUrl": f"https://www.{domain}/track?number={{trackingNumber}}",
-            "serviceTypes": services,
-            "coverage": coverage,
-            "pricing": {"baseRate": base, "currency": currency, "perKgRate": per_kg},
-        }
-        slug = code.lower()
+        details = CarrierDetails(
+            code=code,
+            website=f"https://www.{domain}",
+            tracking_url=f"https://www.{domain}/track?number={{trackingNumber}}",
+            service_types=tuple(services),
+            coverage=tuple(coverage),
+            pricing=CarrierRates(base_rate=Decimal(base), currency=currency, per_kg_rate=Decimal(per_kg)),
+        )
         carriers.append(
-            msgspec.convert(
-                {
-                    "name": name,
-                    "description": f"{name}: {', '.join(services)}",
-                    "contactEmail": f"support@{slug}.example.com",
-                    "contactPhone": "+1 800 555 0100",
-                    "metadata": metadata,
-                },
-                CarrierCreate,
-                strict=False,
+            CarrierDraft(
+                name=name,
+                description=f"{name}: {', '.join(services)}",
+                contact_email=f"support@{code.lower()}.example.com",
+                contact_phone="+1 800 555 0100",
+                details=details,
             )
         )
     return carriers
 
 
-async def seed_carriers(context: ModuleContext, demo: bool) -> None:
-    if not demo:
+async def seed_carriers(session_maker: async_sessionmaker[AsyncSession], reads: CarrierReads, demo: bool) -> None:
+    if not demo or await reads.count(None):
         return
-    async with context.session_maker() as session:
-        service = CarrierService(session)
-        if await service.count(None):
-            return
-        for carrier in demo_carriers():
-            await service.create(carrier)
+    for carrier in demo_carriers():
+        async with session_maker() as session:
+            await CarrierService(session).create(carrier)

@@ -1,5 +1,6 @@
-"""User, role, permission and profile HTTP routes (api-v1 §4): parse, call the service, shape the response,
-declare the permission. Owner-or-permission routes declare AUTHENTICATED and check the owner in the handler."""
+"""User, role, permission and profile HTTP routes: parse, call the service, shape the response, declare the
+permission. The services are bound by the module's assembly (`module.py`). Owner-or-permission routes declare
+AUTHENTICATED and check the owner in the handler."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors, Forbidden
 from kernel.http.access import AUTHENTICATED, requires
 from kernel.http.fields import CountOut, ResourceId
-from kernel.http.listing import LIST_QUERY_DEPENDENCY
-from kernel.listing import parse_bool, parse_list_params
-from kernel.modules import context_of
+from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.paging import parse_bool, parse_list_params
 from kernel.security.principal import Principal
 from modules.user.api import UserView
+from modules.user.internal.mappers import (
+    permission_out,
+    profile_out,
+    role_detail_out,
+    role_member_out,
+    role_out,
+    user_view,
+)
 from modules.user.internal.models import User
 from modules.user.internal.profiles import ProfileService
 from modules.user.internal.roles import SORTABLE as ROLE_SORTABLE
@@ -47,16 +53,6 @@ from modules.user.internal.schemas import (
 )
 from modules.user.internal.service import SORTABLE as USER_SORTABLE
 from modules.user.internal.service import UserService
-from modules.user.internal.views import (
-    permission_out,
-    profile_out,
-    role_detail_out,
-    role_member_out,
-    role_out,
-    user_view,
-)
-
-USER_SERVICES_DEPENDENCY = "user_services"
 
 IsActiveFilter = Annotated[str | None, QueryParameter(name="isActive", description="true or false")]
 RoleFilter = Annotated[str | None, QueryParameter(name="role", description="Role name (ignoring case)")]
@@ -65,29 +61,10 @@ EmailPath = Annotated[str, PathParameter(min_length=1, max_length=254)]
 NamePath = Annotated[str, PathParameter(min_length=1, max_length=100)]
 
 
-class UserServices:
-    """The module's use cases for one request, sharing its session.
-
-    Built per request by the `user_services` dependency from the request's `user_db_session` and the module's
-    own `ModuleContext`, which bootstrap keeps in the app state (`kernel.modules.context_of`): that is how the
-    services reach what only exists at start-up (the shared revocation list) without module-level globals.
-    """
-
-    def __init__(self, session: AsyncSession, context_state: State) -> None:
-        revocations = context_of(context_state, "user").security.revocations
-        self.users = UserService(session, revocations)
-        self.roles = RoleService(session, revocations)
-        self.permissions = PermissionService(session)
-        self.profiles = ProfileService(session)
-
-
-def provide_user_services(user_db_session: NamedDependency[AsyncSession], state: State) -> UserServices:
-    return UserServices(user_db_session, state)
-
-
-USER_DEPENDENCIES = {USER_SERVICES_DEPENDENCY: Provide(provide_user_services, sync_to_thread=False)}
-
-Services = NamedDependency[UserServices]
+UserSvc = NamedDependency[UserService]
+RoleSvc = NamedDependency[RoleService]
+PermissionSvc = NamedDependency[PermissionService]
+ProfileSvc = NamedDependency[ProfileService]
 CurrentPrincipal = NamedDependency[Principal]
 
 
@@ -120,7 +97,7 @@ class UserController(Controller):
     @get("/", opt=requires("users.list"), summary="List users; search over firstName, lastName and email")
     async def list_users(
         self,
-        user_services: Services,
+        user_service: UserSvc,
         list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
         role: RoleFilter = None,
@@ -130,7 +107,7 @@ class UserController(Controller):
         if role is not None and len(role) > 50:
             errors.add("role", "must be at most 50 characters")
         params = parse_list_params(list_query, USER_SORTABLE, errors)
-        page = await user_services.users.page(params, active, role.strip() if role and role.strip() else None)
+        page = await user_service.page(params, active, role.strip() if role and role.strip() else None)
         return UserPage(
             users=_views(page.items),
             total=page.total,
@@ -140,33 +117,33 @@ class UserController(Controller):
         )
 
     @post("/", opt=requires("users.create"), summary="Create a user (role `user` unless roleIds are given)")
-    async def create_user(self, user_services: Services, data: JSONBody[UserCreate]) -> UserView:
-        return user_view(await user_services.users.create(data))
+    async def create_user(self, user_service: UserSvc, data: JSONBody[UserCreate]) -> UserView:
+        return user_view(await user_service.create(data))
 
     @get("/active", opt=requires("users.list"), summary="Every active user")
-    async def active_users(self, user_services: Services) -> list[UserView]:
-        return _views(await user_services.users.active())
+    async def active_users(self, user_service: UserSvc) -> list[UserView]:
+        return _views(await user_service.active())
 
     @get("/count", opt=requires("users.list"), summary="How many users (optionally by isActive)")
-    async def count_users(self, user_services: Services, is_active: IsActiveFilter = None) -> CountOut:
-        return CountOut(count=await user_services.users.count(_bool_filter("isActive", is_active)))
+    async def count_users(self, user_service: UserSvc, is_active: IsActiveFilter = None) -> CountOut:
+        return CountOut(count=await user_service.count(_bool_filter("isActive", is_active)))
 
     @get("/email/{email:str}", opt=requires("users.read"), summary="Find a user by email (ignoring case)")
-    async def user_by_email(self, user_services: Services, email: EmailPath) -> UserView:
-        return user_view(await user_services.users.get_by_email(email))
+    async def user_by_email(self, user_service: UserSvc, email: EmailPath) -> UserView:
+        return user_view(await user_service.get_by_email(email))
 
     @get("/exists/{email:str}", opt=requires("users.read"), summary="Whether a user has this email")
-    async def user_exists(self, user_services: Services, email: EmailPath) -> ExistsOut:
-        return ExistsOut(exists=await user_services.users.email_exists(email))
+    async def user_exists(self, user_service: UserSvc, email: EmailPath) -> ExistsOut:
+        return ExistsOut(exists=await user_service.email_exists(email))
 
     @get("/role/{role_name:str}", opt=requires("users.list"), summary="Users holding a role (by name)")
-    async def users_with_role(self, user_services: Services, role_name: NamePath) -> list[UserView]:
-        return _views(await user_services.users.with_role(role_name))
+    async def users_with_role(self, user_service: UserSvc, role_name: NamePath) -> list[UserView]:
+        return _views(await user_service.with_role(role_name))
 
     @get("/{id:int}", opt=AUTHENTICATED, summary="One user (users.read, or the user themself)")
-    async def get_user(self, user_services: Services, current_principal: CurrentPrincipal, id: ResourceId) -> UserView:
+    async def get_user(self, user_service: UserSvc, current_principal: CurrentPrincipal, id: ResourceId) -> UserView:
         current_principal.require_self_or(id, "users.read")  # before the lookup: no probing which ids exist
-        return user_view(await user_services.users.get(id))
+        return user_view(await user_service.get(id))
 
     @patch(
         "/{id:int}",
@@ -175,22 +152,22 @@ class UserController(Controller):
     )
     async def update_user(
         self,
-        user_services: Services,
+        user_service: UserSvc,
         current_principal: CurrentPrincipal,
         id: ResourceId,
         data: JSONBody[UserUpdate],
     ) -> UserView:
         _authorize_user_update(current_principal, id, data)  # before the lookup: no probing which ids exist
         own = current_principal.user_id == id
-        return user_view(await user_services.users.update(id, data, own_password_change=own))
+        return user_view(await user_service.update(id, data, own_password_change=own))
 
     @patch("/{id:int}/roles", opt=requires("roles.assign"), summary="Replace the user's roles")
-    async def set_user_roles(self, user_services: Services, id: ResourceId, data: JSONBody[RoleAssignment]) -> UserView:
-        return user_view(await user_services.users.set_roles(id, data.role_ids))
+    async def set_user_roles(self, user_service: UserSvc, id: ResourceId, data: JSONBody[RoleAssignment]) -> UserView:
+        return user_view(await user_service.set_roles(id, data.role_ids))
 
     @delete("/{id:int}", opt=requires("users.delete"), summary="Delete a user", status_code=204)
-    async def delete_user(self, user_services: Services, current_principal: CurrentPrincipal, id: ResourceId) -> None:
-        await user_services.users.delete(id, current_principal.user_id)
+    async def delete_user(self, user_service: UserSvc, current_principal: CurrentPrincipal, id: ResourceId) -> None:
+        await user_service.delete(id, current_principal.user_id)
 
 
 class RoleController(Controller):
@@ -201,14 +178,14 @@ class RoleController(Controller):
     @get("/", opt=requires("roles.list"), summary="List roles (key `data`); search over name and description")
     async def list_roles(
         self,
-        user_services: Services,
+        role_service: RoleSvc,
         list_query: NamedDependency[dict[str, str | None]],
         active_only: ActiveOnlyFilter = None,
     ) -> RolePage:
         errors = FieldErrors()
         active = parse_bool(errors, "activeOnly", active_only)
         params = parse_list_params(list_query, ROLE_SORTABLE, errors)
-        page = await user_services.roles.page(params, active)
+        page = await role_service.page(params, active)
         return RolePage(
             data=[role_out(r) for r in page.items],
             total=page.total,
@@ -218,42 +195,42 @@ class RoleController(Controller):
         )
 
     @post("/", opt=requires("roles.create"), summary="Create a role")
-    async def create_role(self, user_services: Services, data: JSONBody[RoleCreate]) -> RoleOut:
-        return role_out(await user_services.roles.create(data))
+    async def create_role(self, role_service: RoleSvc, data: JSONBody[RoleCreate]) -> RoleOut:
+        return role_out(await role_service.create(data))
 
     @get("/active", opt=requires("roles.list"), summary="Every active role")
-    async def active_roles(self, user_services: Services) -> list[RoleOut]:
-        return [role_out(r) for r in await user_services.roles.active()]
+    async def active_roles(self, role_service: RoleSvc) -> list[RoleOut]:
+        return [role_out(r) for r in await role_service.active()]
 
     @get("/stats", opt=requires("roles.list"), summary="Counts of roles and permissions")
-    async def role_stats(self, user_services: Services) -> RoleStats:
-        return await user_services.roles.stats()
+    async def role_stats(self, role_service: RoleSvc) -> RoleStats:
+        return await role_service.stats()
 
     @get("/name/{name:str}", opt=requires("roles.read"), summary="Find a role by name (ignoring case)")
-    async def role_by_name(self, user_services: Services, name: NamePath) -> RoleDetailOut:
-        role = await user_services.roles.get_by_name(name)
-        return role_detail_out(role, await user_services.roles.users_count(role.id))
+    async def role_by_name(self, role_service: RoleSvc, name: NamePath) -> RoleDetailOut:
+        role = await role_service.get_by_name(name)
+        return role_detail_out(role, await role_service.users_count(role.id))
 
     @get("/{id:int}", opt=requires("roles.read"), summary="One role with its user and permission counts")
-    async def get_role(self, user_services: Services, id: ResourceId) -> RoleDetailOut:
-        role = await user_services.roles.get(id)
-        return role_detail_out(role, await user_services.roles.users_count(role.id))
+    async def get_role(self, role_service: RoleSvc, id: ResourceId) -> RoleDetailOut:
+        role = await role_service.get(id)
+        return role_detail_out(role, await role_service.users_count(role.id))
 
     @get("/{id:int}/users", opt=requires("roles.read"), summary="The users holding a role")
-    async def role_members(self, user_services: Services, id: ResourceId) -> list[RoleMemberOut]:
-        return [role_member_out(u) for u in await user_services.roles.members(id)]
+    async def role_members(self, role_service: RoleSvc, id: ResourceId) -> list[RoleMemberOut]:
+        return [role_member_out(u) for u in await role_service.members(id)]
 
     @patch("/{id:int}", opt=requires("roles.update"), summary="Change a role; permissionIds replaces the set")
-    async def update_role(self, user_services: Services, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
-        return role_out(await user_services.roles.update(id, data))
+    async def update_role(self, role_service: RoleSvc, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
+        return role_out(await role_service.update(id, data))
 
     @put("/{id:int}", opt=requires("roles.update"), summary="Alias of PATCH (the old clients use both)")
-    async def replace_role(self, user_services: Services, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
-        return role_out(await user_services.roles.update(id, data))
+    async def replace_role(self, role_service: RoleSvc, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
+        return role_out(await role_service.update(id, data))
 
     @delete("/{id:int}", opt=requires("roles.delete"), summary="Delete a role no user holds", status_code=204)
-    async def delete_role(self, user_services: Services, id: ResourceId) -> None:
-        await user_services.roles.delete(id)
+    async def delete_role(self, role_service: RoleSvc, id: ResourceId) -> None:
+        await role_service.delete(id)
 
 
 class PermissionController(Controller):
@@ -261,16 +238,18 @@ class PermissionController(Controller):
     tags = ["permissions"]
 
     @get("/", opt=requires("roles.read"), summary="Every permission, ordered by category and name")
-    async def list_permissions(self, user_services: Services) -> list[PermissionOut]:
-        return [permission_out(p) for p in await user_services.permissions.all()]
+    async def list_permissions(self, permission_service: PermissionSvc) -> list[PermissionOut]:
+        return [permission_out(p) for p in await permission_service.all()]
 
     @get("/categories", opt=requires("roles.read"), summary="The permission categories")
-    async def permission_categories(self, user_services: Services) -> CategoriesOut:
-        return CategoriesOut(categories=await user_services.permissions.categories())
+    async def permission_categories(self, permission_service: PermissionSvc) -> CategoriesOut:
+        return CategoriesOut(categories=await permission_service.categories())
 
     @get("/category/{category:str}", opt=requires("roles.read"), summary="Permissions of a category (any case)")
-    async def permissions_in_category(self, user_services: Services, category: NamePath) -> list[PermissionOut]:
-        return [permission_out(p) for p in await user_services.permissions.in_category(category)]
+    async def permissions_in_category(
+        self, permission_service: PermissionSvc, category: NamePath
+    ) -> list[PermissionOut]:
+        return [permission_out(p) for p in await permission_service.in_category(category)]
 
 
 class ProfileController(Controller):
@@ -280,63 +259,63 @@ class ProfileController(Controller):
     tags = ["profiles"]
 
     @get("/me", opt=AUTHENTICATED, summary="The caller's profile")
-    async def my_profile(self, user_services: Services, current_principal: CurrentPrincipal) -> ProfileOut:
-        return profile_out(await user_services.profiles.get(current_principal.user_id))
+    async def my_profile(self, profile_service: ProfileSvc, current_principal: CurrentPrincipal) -> ProfileOut:
+        return profile_out(await profile_service.get(current_principal.user_id))
 
     @post("/me", opt=AUTHENTICATED, summary="Create the caller's profile")
     async def create_my_profile(
-        self, user_services: Services, current_principal: CurrentPrincipal, data: JSONBody[ProfileCreate]
+        self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, data: JSONBody[ProfileCreate]
     ) -> ProfileOut:
-        return profile_out(await user_services.profiles.create(current_principal.user_id, data))
+        return profile_out(await profile_service.create(current_principal.user_id, data))
 
     @patch("/me", opt=AUTHENTICATED, summary="Change the caller's profile")
     async def update_my_profile(
-        self, user_services: Services, current_principal: CurrentPrincipal, data: JSONBody[ProfileUpdate]
+        self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, data: JSONBody[ProfileUpdate]
     ) -> ProfileOut:
-        return profile_out(await user_services.profiles.update(current_principal.user_id, data))
+        return profile_out(await profile_service.update(current_principal.user_id, data))
 
     @delete("/me", opt=AUTHENTICATED, summary="Delete the caller's profile", status_code=204)
-    async def delete_my_profile(self, user_services: Services, current_principal: CurrentPrincipal) -> None:
-        await user_services.profiles.delete(current_principal.user_id)
+    async def delete_my_profile(self, profile_service: ProfileSvc, current_principal: CurrentPrincipal) -> None:
+        await profile_service.delete(current_principal.user_id)
 
     @get("/{user_id:int}", opt=AUTHENTICATED, summary="A user's profile (owner or users.update)")
     async def get_profile(
-        self, user_services: Services, current_principal: CurrentPrincipal, user_id: ResourceId
+        self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, user_id: ResourceId
     ) -> ProfileOut:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await user_services.profiles.ensure_user(user_id)
-        return profile_out(await user_services.profiles.get(user_id))
+        await profile_service.ensure_user(user_id)
+        return profile_out(await profile_service.get(user_id))
 
     @post("/{user_id:int}", opt=AUTHENTICATED, summary="Create a user's profile (owner or users.update)")
     async def create_profile(
         self,
-        user_services: Services,
+        profile_service: ProfileSvc,
         current_principal: CurrentPrincipal,
         user_id: ResourceId,
         data: JSONBody[ProfileCreate],
     ) -> ProfileOut:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await user_services.profiles.ensure_user(user_id)
-        return profile_out(await user_services.profiles.create(user_id, data))
+        await profile_service.ensure_user(user_id)
+        return profile_out(await profile_service.create(user_id, data))
 
     @patch("/{user_id:int}", opt=AUTHENTICATED, summary="Change a user's profile (owner or users.update)")
     async def update_profile(
         self,
-        user_services: Services,
+        profile_service: ProfileSvc,
         current_principal: CurrentPrincipal,
         user_id: ResourceId,
         data: JSONBody[ProfileUpdate],
     ) -> ProfileOut:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await user_services.profiles.ensure_user(user_id)
-        return profile_out(await user_services.profiles.update(user_id, data))
+        await profile_service.ensure_user(user_id)
+        return profile_out(await profile_service.update(user_id, data))
 
     @delete(
         "/{user_id:int}", opt=AUTHENTICATED, summary="Delete a user's profile (owner or users.update)", status_code=204
     )
     async def delete_profile(
-        self, user_services: Services, current_principal: CurrentPrincipal, user_id: ResourceId
+        self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, user_id: ResourceId
     ) -> None:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await user_services.profiles.ensure_user(user_id)
-        await user_services.profiles.delete(user_id)
+        await profile_service.ensure_user(user_id)
+        await profile_service.delete(user_id)

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.base import utc_now
-from kernel.db.listing import fetch_page
 from kernel.db.locking import flush_or_conflict, get_locked
+from kernel.db.pages import fetch_page
 from kernel.http.fields import present
-from kernel.listing import ListParams, Page
+from kernel.paging import ListParams, Page
 from kernel.security.revocation import Revocations
 from modules.user.events import UserRolesChanged
 from modules.user.internal.errors import (
@@ -25,17 +25,17 @@ from modules.user.internal.errors import (
     RoleNameTaken,
     RoleNotFound,
 )
+from modules.user.internal.mappers import active_role_names
 from modules.user.internal.models import Permission, Role, User, outbox, role_permissions, user_roles
 from modules.user.internal.schemas import RoleCreate, RoleStats, RoleUpdate
 from modules.user.internal.service import ADMIN_ROLE, DEFAULT_ROLE, NAME_MAX, NAME_MIN
-from modules.user.internal.views import active_role_names
 
 SORTABLE = {
-    "createdAt": Role.created_at,
-    "updatedAt": Role.updated_at,
-    "name": Role.name,
-    "isActive": Role.is_active,
-    "id": Role.id,
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "name": "name",
+    "isActive": "is_active",
+    "id": "id",
 }
 SEARCHABLE = (Role.name, Role.description)
 
@@ -68,9 +68,7 @@ class RoleService:
         statement = select(Role)
         if active_only:
             statement = statement.where(Role.is_active)
-        return await fetch_page(
-            self.session, statement, params, search_columns=SEARCHABLE, sort_columns=SORTABLE, id_column=Role.id
-        )
+        return await fetch_page(self.session, statement, params, model=Role, search_columns=SEARCHABLE)
 
     async def active(self) -> Sequence[Role]:
         return (await self.session.scalars(select(Role).where(Role.is_active).order_by(Role.id))).all()

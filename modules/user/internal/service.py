@@ -18,33 +18,33 @@ from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.text import trimmed
 from kernel.db.base import utc_now
-from kernel.db.listing import fetch_page
 from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
+from kernel.db.pages import fetch_page
 from kernel.http.fields import present
-from kernel.listing import ListParams, Page
+from kernel.paging import ListParams, Page
 from kernel.security.revocation import Revocations
 from kernel.security.throttle import LoginThrottle
 from modules.user.api import EmailTaken, NewUser, UserNotFound
 from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 from modules.user.internal.errors import DefaultRoleUnavailable, LastAdministrator, SelfDeletion
+from modules.user.internal.mappers import active_role_names
 from modules.user.internal.models import Role, User, UserProfile, outbox, user_roles
 from modules.user.internal.password_policy import check_password
 from modules.user.internal.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from modules.user.internal.schemas import UserCreate, UserUpdate
-from modules.user.internal.views import active_role_names
 
 NAME_MIN, NAME_MAX = 2, 50
 ADMIN_ROLE = "admin"
 DEFAULT_ROLE = "user"
 SORTABLE = {
-    "createdAt": User.created_at,
-    "updatedAt": User.updated_at,
-    "email": User.email,
-    "firstName": User.first_name,
-    "lastName": User.last_name,
-    "isActive": User.is_active,
-    "lastLoginAt": User.last_login_at,
-    "id": User.id,
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "email": "email",
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "isActive": "is_active",
+    "lastLoginAt": "last_login_at",
+    "id": "id",
 }
 SEARCHABLE = (User.first_name, User.last_name, User.email)
 _WIRE_NAMES = {
@@ -109,9 +109,7 @@ class UserService:
             statement = statement.where(User.is_active == is_active)
         if role is not None:
             statement = statement.where(User.roles.any(Role.name_key == role.strip().lower()))
-        return await fetch_page(
-            self.session, statement, params, search_columns=SEARCHABLE, sort_columns=SORTABLE, id_column=User.id
-        )
+        return await fetch_page(self.session, statement, params, model=User, search_columns=SEARCHABLE)
 
     async def active(self) -> Sequence[User]:
         return (await self.session.scalars(select(User).where(User.is_active).order_by(User.id))).all()

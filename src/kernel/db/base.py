@@ -10,9 +10,10 @@ would let one module's migrations see another module's tables.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Integer, MetaData, String
+import msgspec
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -86,3 +87,24 @@ def lookup_key(length: int) -> String:
     case. Twice as long, because lower-casing can lengthen a string ("İ" becomes "i̇"), and compared byte for
     byte on MySQL/MariaDB, whose default collation would call "Café" and "Cafe" (or two emoji) the same."""
     return String(2 * length).with_variant(mysql.VARCHAR(2 * length, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
+
+
+class StructJSON(TypeDecorator[StructT]):
+    """A JSON column holding one typed msgspec Struct: the document is parsed into the Struct here, once, for
+    every reader (ORM and Core selects alike). Decimals are stored as exact strings."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, struct: type[StructT]) -> None:
+        super().__init__()
+        self.struct = struct
+
+    def process_bind_param(self, value: StructT | None, dialect: Dialect) -> Any:
+        return None if value is None else msgspec.to_builtins(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StructT | None:
+        return None if value is None else msgspec.convert(value, self.struct, strict=False)

@@ -6,16 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advanced_alchemy.config import AsyncSessionConfig
-from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
+from advanced_alchemy.utils.serialization import decode_json, encode_json
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-
-def session_dependency_key(module: str) -> str:
-    """Litestar dependency keys are global to the app, so they carry the module's name."""
-    return f"{module}_db_session"
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 @dataclass(frozen=True)
@@ -36,21 +30,16 @@ class ModuleDatabase:
         """Alembic version table: one per module, so modules sharing a database keep separate histories."""
         return f"{self.module}_alembic_version"
 
-    def sqlalchemy_config(self, pool_size: int = 10, pre_ping: bool = False) -> SQLAlchemyAsyncConfig:
-        return SQLAlchemyAsyncConfig(
-            connection_string=self.url,
-            metadata=self.metadata,
-            bind_key=self.module,
-            session_dependency_key=session_dependency_key(self.module),
-            engine_dependency_key=f"{self.module}_db_engine",
-            engine_app_state_key=f"{self.module}_db_engine",
-            session_maker_app_state_key=f"{self.module}_session_maker",
-            session_scope_key=f"_{self.module}_db_session",
-            session_config=AsyncSessionConfig(expire_on_commit=False),
-            engine_config=EngineConfig(**self.engine_options(pool_size, pre_ping)),
-            enable_touch_updated_timestamp_listener=False,
-            create_all=False,
+    def create_engine(self, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
+        """The module's one engine (and pool); SQLite gets its pragmas (`configure_engine`)."""
+        engine = create_async_engine(
+            self.url,
+            json_serializer=encode_json,
+            json_deserializer=decode_json,
+            **self.engine_options(pool_size, pre_ping),
         )
+        configure_engine(engine)
+        return engine
 
     def engine_options(self, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
         """Statement parameters never reach an error message or a log line (they may be password hashes).

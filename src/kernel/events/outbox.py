@@ -62,19 +62,17 @@ def envelope_of(row: OutboxRecord) -> EventEnvelope:
 
 
 class Outbox:
-    """A module's outbox and inbox models plus a wake-up signal for its relay."""
+    """A publishing module's outbox model plus a wake-up signal for its relay."""
 
-    def __init__(self, module: str, record: type[Any], inbox: type[Any]) -> None:
+    def __init__(self, module: str, record: type[Any]) -> None:
         self.module = module
         self.record = record
-        self.inbox = inbox
         self._waiters: set[asyncio.Event] = set()
 
     @classmethod
     def for_base(cls, base: type[DeclarativeBase]) -> Outbox:
         module = module_of(base)
         outbox_table = f"{module}_event_outbox"
-        inbox_table = f"{module}_event_inbox"
 
         class OutboxMessage(base):  # type: ignore[misc,valid-type]
             __tablename__ = outbox_table
@@ -94,15 +92,7 @@ class Outbox:
             published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
             last_error: Mapped[str | None] = mapped_column(Text)
 
-        class InboxMessage(base):  # type: ignore[misc,valid-type]
-            __tablename__ = inbox_table
-            __table_args__ = (PrimaryKeyConstraint("event_id", "handler"),)
-
-            event_id: Mapped[str] = mapped_column(String(36))
-            handler: Mapped[str] = mapped_column(String(150))
-            processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-
-        return cls(module, OutboxMessage, InboxMessage)
+        return cls(module, OutboxMessage)
 
     def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
         """Add the event to the session's transaction; the relay is woken once that transaction commits."""
@@ -137,3 +127,26 @@ class Outbox:
 
     def forget(self, signal: asyncio.Event) -> None:
         self._waiters.discard(signal)
+
+
+class Inbox:
+    """A subscribing module's inbox model: one row per (event, handler) that ran."""
+
+    def __init__(self, module: str, record: type[Any]) -> None:
+        self.module = module
+        self.record = record
+
+    @classmethod
+    def for_base(cls, base: type[DeclarativeBase]) -> Inbox:
+        module = module_of(base)
+        inbox_table = f"{module}_event_inbox"
+
+        class InboxMessage(base):  # type: ignore[misc,valid-type]
+            __tablename__ = inbox_table
+            __table_args__ = (PrimaryKeyConstraint("event_id", "handler"),)
+
+            event_id: Mapped[str] = mapped_column(String(36))
+            handler: Mapped[str] = mapped_column(String(150))
+            processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+        return cls(module, InboxMessage)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kernel.contracts.events import IntegrationEvent
 from kernel.correlation import current_correlation_id, set_correlation_id
 from kernel.events.envelope import EventEnvelope
-from kernel.events.outbox import Outbox
+from kernel.events.outbox import Inbox
 
 log = logging.getLogger("freightdesk.events")
 
@@ -46,7 +46,7 @@ class BoundSubscription:
     consumer: str
     subscription: Subscription
     session_maker: async_sessionmaker[AsyncSession]
-    outbox: Outbox
+    inbox: Inbox
 
     @property
     def name(self) -> str:
@@ -74,7 +74,7 @@ class EventTransport(Protocol):
 
 async def deliver_once(bound: BoundSubscription, envelope: EventEnvelope) -> bool:
     """Run one handler for one event, exactly once per (event, handler). Returns False for a duplicate."""
-    inbox = bound.outbox.inbox
+    inbox = bound.inbox.record
     previous = current_correlation_id()
     set_correlation_id(envelope.correlation_id)
     try:

@@ -19,12 +19,11 @@ class Security:
     verifier: TokenVerifier
     issuer: TokenIssuer
     access_token_ttl: int
-    refresh_token_ttl: int
 
     @classmethod
     def build(cls, settings: Settings, store: SharedStore, signs_tokens: bool = True) -> Security:
         keys = KeyRing.load(settings, signs_tokens)
-        revocations = Revocations(store, settings.access_token_ttl, settings.refresh_token_ttl)
+        revocations = Revocations(store, settings.access_token_ttl)
         return cls(
             store=store,
             keys=keys,
@@ -32,5 +31,4 @@ class Security:
             verifier=TokenVerifier(keys, settings.jwt_issuer, revocations),
             issuer=TokenIssuer(keys, settings.jwt_issuer, settings.access_token_ttl),
             access_token_ttl=settings.access_token_ttl,
-            refresh_token_ttl=settings.refresh_token_ttl,
         )

@@ -13,12 +13,12 @@ from kernel.store import SharedStore
 
 
 class Revocations:
-    def __init__(self, store: SharedStore, access_token_ttl_seconds: int, refresh_token_ttl_seconds: int) -> None:
+    def __init__(self, store: SharedStore, access_token_ttl_seconds: int) -> None:
         self.store = store
-        # A revoked session matters while its access tokens live; a user's cutoff also ends sessions
-        # (refresh tokens) started before it, so it lives as long as a refresh token can.
+        # An entry matters while access tokens issued before it live. Sessions (refresh tokens) are ended in
+        # the auth module's database, which is their lasting record.
         self.session_ttl = access_token_ttl_seconds + 60
-        self.user_ttl = max(access_token_ttl_seconds, refresh_token_ttl_seconds) + 60
+        self.user_ttl = access_token_ttl_seconds + 60
 
     async def revoke_session(self, session_id: str) -> None:
         await self.store.set(f"revoked:session:{session_id}", b"1", self.session_ttl)

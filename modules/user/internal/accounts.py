@@ -1,4 +1,4 @@
-"""In-process implementation of `UserDirectory`: each call opens its own session and returns DTOs."""
+"""In-process implementation of `UserAccounts`: each call opens its own session and returns DTOs."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.security.revocation import Revocations
 from modules.user.api import NewUser, UserView
+from modules.user.internal.mappers import user_view
 from modules.user.internal.models import User
 from modules.user.internal.service import UserService
-from modules.user.internal.views import user_view
 
 
-class SqlUserDirectory:
+class SqlUserAccounts:
     def __init__(self, session_maker: async_sessionmaker[AsyncSession], revocations: Revocations) -> None:
         self._session_maker = session_maker
         self._revocations = revocations

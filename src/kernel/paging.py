@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,7 +27,8 @@ class ListParams:
     page: int = 1
     limit: int = DEFAULT_LIMIT
     search: str | None = None
-    sort_by: str = "createdAt"
+    sort_by: str = "created_at"
+    """The attribute to sort by (the resource's whitelist translated the wire name)."""
     descending: bool = True
 
     @property
@@ -79,9 +80,11 @@ def parse_bool(errors: FieldErrors, name: str, raw: str | None) -> bool | None:
 
 
 def parse_list_params(
-    query: Mapping[str, str | None], sortable: Collection[str], errors: FieldErrors | None = None
+    query: Mapping[str, str | None], sortable: Mapping[str, str], errors: FieldErrors | None = None
 ) -> ListParams:
     """Parse `page`, `limit`, `search`, `sortBy`, `sortOrder`. Raises ValidationFailed listing every bad one.
+
+    `sortable` maps the wire names a client may sort by to the attributes they sort (default `createdAt`).
 
     Pass `errors` to collect the resource's own filter errors into the same response.
     """
@@ -107,4 +110,4 @@ def parse_list_params(
         own_errors.add("sortOrder", "must be ASC or DESC")
 
     own_errors.raise_if_any()
-    return ListParams(page=page, limit=limit, search=search, sort_by=sort_by, descending=order != "ASC")
+    return ListParams(page=page, limit=limit, search=search, sort_by=sortable[sort_by], descending=order != "ASC")

@@ -17,7 +17,7 @@ async def provide_list_query(
     sort_by: Annotated[str | None, QueryParameter(name="sortBy", description="Field to sort by")] = None,
     sort_order: Annotated[str | None, QueryParameter(name="sortOrder", description="ASC or DESC")] = None,
 ) -> dict[str, str | None]:
-    """Raw values; `kernel.listing.parse_list_params` checks them against the resource's whitelist."""
+    """Raw values; `kernel.paging.parse_list_params` checks them against the resource's whitelist."""
     return {"page": page, "limit": limit, "search": search, "sortBy": sort_by, "sortOrder": sort_order}
 
 
