@@ -104,7 +104,7 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     redis = (
         Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) if settings.redis_url else None
     )
-    store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
+    store: SharedStore = RedisStore(redis, settings.redis_key_prefix) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
     interfaces = Interfaces()
     transport = build_transport(settings)

@@ -29,6 +29,7 @@ _SCHEME_ALIASES = {
 
 
 MIN_METRICS_TOKEN_LENGTH = 32
+DEFAULT_REDIS_KEY_PREFIX = "freightdesk:"
 
 
 class SettingsError(ValueError):
@@ -120,6 +121,9 @@ class Settings:
     modules: tuple[str, ...] | None = None
     data_dir: Path = Path("var")
     redis_url: str | None = None
+    redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
+    """Put in front of every Redis key the app writes, so processes of other applications (or of other
+    Freightdesk installations, or test runs) can share one Redis database without meeting each other's keys."""
     event_transport: str = "inprocess"
     cors_origins: tuple[str, ...] = DEFAULT_DEV_CORS_ORIGINS
     log_level: str = "INFO"
@@ -190,6 +194,7 @@ class Settings:
             modules=modules,
             data_dir=Path(values.get("FREIGHTDESK_DATA_DIR", "").strip() or "var"),
             redis_url=redis_url,
+            redis_key_prefix=values.get("FREIGHTDESK_REDIS_KEY_PREFIX", "").strip() or DEFAULT_REDIS_KEY_PREFIX,
             event_transport=transport,
             cors_origins=cors,
             log_level=log_level,

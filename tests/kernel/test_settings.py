@@ -20,6 +20,12 @@ def test_defaults_are_the_embedded_single_process() -> None:
     assert settings.database_url("carrier", "carrier.sqlite") == "sqlite+aiosqlite:///var/carrier.sqlite"
 
 
+def test_redis_keys_carry_the_configured_prefix() -> None:
+    assert Settings.from_mapping({}).redis_key_prefix == "freightdesk:"
+    assert Settings.from_mapping({"FREIGHTDESK_REDIS_KEY_PREFIX": " "}).redis_key_prefix == "freightdesk:"
+    assert Settings.from_mapping({"FREIGHTDESK_REDIS_KEY_PREFIX": "fd-eu:"}).redis_key_prefix == "fd-eu:"
+
+
 def test_auth_and_user_share_the_identity_file_by_default() -> None:
     settings = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": "/data"})
     assert settings.database_url("auth", "shared_user.sqlite") == settings.database_url("user", "shared_user.sqlite")
