@@ -102,7 +102,13 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
         raise SettingsError("production mode refuses insecure settings: " + "; ".join(problems))
 
     redis = (
-        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) if settings.redis_url else None
+        Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        if settings.redis_url
+        else None
     )
     store: SharedStore = RedisStore(redis, settings.redis_key_prefix) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
@@ -111,9 +117,11 @@ def build_runtime(settings: Settings, modules: Sequence[str] | None = None) -> R
     hosted: list[HostedModule] = []
     for descriptor, database in zip(descriptors, databases, strict=True):
         database.prepare()
-        config = database.sqlalchemy_config(pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping)
+        config = database.sqlalchemy_config(
+            pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping, timeout=settings.db_timeout_seconds
+        )
         engine = config.get_engine()
-        configure_engine(engine)
+        configure_engine(engine, settings.db_timeout_seconds)
         session_maker = new_session_maker(engine)
         context = ModuleContext(
             name=descriptor.name,

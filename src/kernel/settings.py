@@ -30,6 +30,8 @@ _SCHEME_ALIASES = {
 
 MIN_METRICS_TOKEN_LENGTH = 32
 DEFAULT_REDIS_KEY_PREFIX = "freightdesk:"
+DEFAULT_DB_TIMEOUT_SECONDS = 5.0
+DEFAULT_REDIS_TIMEOUT_SECONDS = 2.0
 
 
 class SettingsError(ValueError):
@@ -133,6 +135,9 @@ class Settings:
     event_max_attempts: int = 8
     db_pool_size: int = 10
     db_pre_ping: bool = False
+    db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
+    """How long a MySQL connection attempt, a wait for the server's answer or for a pooled connection may take."""
+    redis_timeout_seconds: float = DEFAULT_REDIS_TIMEOUT_SECONDS
     jwt_issuer: str = "auth-service"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 7 * 24 * 3600
@@ -211,6 +216,13 @@ class Settings:
             ),
             db_pool_size=_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
             db_pre_ping=_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),
+            db_timeout_seconds=_positive_float(
+                "FREIGHTDESK_DB_TIMEOUT", values.get("FREIGHTDESK_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT_SECONDS))
+            ),
+            redis_timeout_seconds=_positive_float(
+                "FREIGHTDESK_REDIS_TIMEOUT",
+                values.get("FREIGHTDESK_REDIS_TIMEOUT", str(DEFAULT_REDIS_TIMEOUT_SECONDS)),
+            ),
             jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
             access_token_ttl=_positive_int(
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")

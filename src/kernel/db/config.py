@@ -12,6 +12,13 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from kernel.settings import DEFAULT_DB_TIMEOUT_SECONDS
+
+# The server ends a statement (or a lock wait) at this share of the timeout, a little before the client stops
+# waiting: a slow statement then fails with the server's own error on a connection that stays usable, and
+# only a server that stops answering at all is left to the client's read timeout.
+SERVER_SHARE_OF_TIMEOUT = 0.8
+
 
 def session_dependency_key(module: str) -> str:
     """Litestar dependency keys are global to the app, so they carry the module's name."""
@@ -36,7 +43,9 @@ class ModuleDatabase:
         """Alembic version table: one per module, so modules sharing a database keep separate histories."""
         return f"{self.module}_alembic_version"
 
-    def sqlalchemy_config(self, pool_size: int = 10, pre_ping: bool = False) -> SQLAlchemyAsyncConfig:
+    def sqlalchemy_config(
+        self, pool_size: int = 10, pre_ping: bool = False, timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
+    ) -> SQLAlchemyAsyncConfig:
         return SQLAlchemyAsyncConfig(
             connection_string=self.url,
             metadata=self.metadata,
@@ -47,19 +56,26 @@ class ModuleDatabase:
             session_maker_app_state_key=f"{self.module}_session_maker",
             session_scope_key=f"_{self.module}_db_session",
             session_config=AsyncSessionConfig(expire_on_commit=False),
-            engine_config=EngineConfig(**self.engine_options(pool_size, pre_ping)),
+            engine_config=EngineConfig(**self.engine_options(pool_size, pre_ping, timeout)),
             enable_touch_updated_timestamp_listener=False,
             create_all=False,
         )
 
-    def engine_options(self, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
+    def engine_options(
+        self, pool_size: int, pre_ping: bool = False, timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
         """Statement parameters never reach an error message or a log line (they may be password hashes).
 
         MySQL pools recycle connections before the server's idle timeout. Pre-ping (a round trip per
         checkout, ~15% of a small read) is off by default: after a server restart the pool is invalidated
         by the first request that meets a dead connection. MySQL runs READ COMMITTED, so a use case that
         waited for a row lock (`kernel.db.locking`) reads what the other writer committed, not the snapshot
-        of its first read (InnoDB's REPEATABLE READ default)."""
+        of its first read (InnoDB's REPEATABLE READ default).
+
+        `timeout` bounds every wait on a MySQL server: the TCP connect, each wait for the server's next
+        bytes (asyncmy's `read_timeout`; it closes the connection when it fires, so a server that stops
+        answering costs a request at most that long) and the wait for a free pooled connection. Writes go
+        to the socket buffer and need no bound of their own. `configure_engine` adds the server's side."""
         if self.is_sqlite:
             return {"connect_args": {"timeout": 15}, "hide_parameters": True}
         return {
@@ -69,7 +85,8 @@ class ModuleDatabase:
             "max_overflow": pool_size,
             "pool_pre_ping": pre_ping,
             "pool_recycle": 1800,
-            "connect_args": {"connect_timeout": 5},
+            "pool_timeout": timeout,
+            "connect_args": {"connect_timeout": timeout, "read_timeout": timeout},
         }
 
     def prepare(self) -> None:
@@ -80,8 +97,11 @@ class ModuleDatabase:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def configure_engine(engine: AsyncEngine) -> None:
-    """SQLite: WAL and a busy timeout so the relay and requests can write side by side."""
+def configure_engine(engine: AsyncEngine, timeout: float | None = None) -> None:
+    """SQLite: WAL and a busy timeout so the relay and requests can write side by side. MySQL, given a
+    `timeout`: the server's own limits on each statement and lock wait (`session_limits_sql`)."""
+    if engine.dialect.name == "mysql" and timeout is not None:
+        _limit_mysql_sessions(engine, timeout)
     if engine.dialect.name != "sqlite":
         return
 
@@ -94,6 +114,26 @@ def configure_engine(engine: AsyncEngine) -> None:
         cursor.close()
         # SQLite's own lower() folds ASCII only: searching "CAFÉ" must find "Café" as it does on MySQL.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+def session_limits_sql(server_version: str, timeout: float) -> str:
+    """The statement that bounds a session's statements and lock waits on this server, a little below
+    `timeout`. MariaDB's `max_statement_time` covers every statement, lock waits included; MySQL's
+    `max_execution_time` covers reads only, so its lock wait limit matters there."""
+    limit = timeout * SERVER_SHARE_OF_TIMEOUT
+    lock_wait = max(1, int(limit))  # whole seconds, at least 1
+    if "mariadb" in server_version.lower():
+        return f"SET SESSION max_statement_time = {limit:.3f}, innodb_lock_wait_timeout = {lock_wait}"
+    return f"SET SESSION max_execution_time = {max(1, round(limit * 1000))}, innodb_lock_wait_timeout = {lock_wait}"
+
+
+def _limit_mysql_sessions(engine: AsyncEngine, timeout: float) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _session_limits(dbapi_connection: Any, _record: Any) -> None:
+        server_version = str(dbapi_connection.driver_connection.get_server_info())
+        cursor = dbapi_connection.cursor()
+        cursor.execute(session_limits_sql(server_version, timeout))
+        cursor.close()
 
 
 def _unicode_lower(value: object) -> object:
