@@ -157,9 +157,15 @@ def build_runtime(
         raise SettingsError("production mode refuses insecure settings: " + "; ".join(problems))
 
     redis = (
-        Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2) if settings.redis_url else None
+        Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        if settings.redis_url
+        else None
     )
-    store: SharedStore = RedisStore(redis) if redis is not None else MemoryStore()
+    store: SharedStore = RedisStore(redis, settings.redis_key_prefix) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
     hosted = assemble_modules(settings, descriptors, security, external)
     transport = build_transport(settings)
@@ -207,7 +213,9 @@ def assemble_modules(
         database = module_database(settings, descriptor)
         arguments = bindings.resolve(settings, descriptor)
         database.prepare()
-        engine = database.create_engine(pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping)
+        engine = database.create_engine(
+            pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping, timeout=settings.db_timeout_seconds
+        )
         context = ModuleContext(
             name=descriptor.name,
             settings=settings,

@@ -17,7 +17,7 @@ GRANT ALL PRIVILEGES ON `shared_user_db`.* TO 'freightdesk'@'%';
 GRANT ALL PRIVILEGES ON `customer_service_db`.* TO 'freightdesk'@'%';
 GRANT ALL PRIVILEGES ON `carrier_service_db`.* TO 'freightdesk'@'%';
 GRANT ALL PRIVILEGES ON `pricing_service_db`.* TO 'freightdesk'@'%';
--- The test suite drops and creates its own databases, all named fdtest_<something>.
+-- The test suite drops and creates its own databases, all named fdtest_<run id>_<name>.
 GRANT ALL PRIVILEGES ON `fdtest\_%`.* TO 'freightdesk'@'%';
 
 FLUSH PRIVILEGES;

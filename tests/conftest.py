@@ -2,6 +2,11 @@
 
 With CI=true the MySQL and Redis suites are required: a missing URL or an unreachable server fails the run
 instead of skipping it.
+
+A run owns what it creates on the shared servers and nothing else, so two runs (two checkouts, two CI jobs)
+can use one MariaDB and one Redis at once: its databases are named `fdtest_<run id>_<name>` and dropped when
+the session ends, and its Redis keys carry the prefix `fdtest:<run id>:` and are deleted the same way
+(tests/isolation.py).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ warnings.filterwarnings("ignore", message="The declarative_mixin decorator", cat
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -32,9 +37,17 @@ from bootstrap.migrate import upgrade
 from bootstrap.runtime import module_database
 from kernel.settings import Settings
 from tests.helpers import bearer, token_for
+from tests.isolation import (
+    MYSQL_URL,
+    REDIS_URL,
+    clean_up_run,
+    delete_redis_keys,
+    mysql_database_url,
+    recreate_mysql_databases,
+    resources,
+    run_database_name,
+)
 
-MYSQL_URL = os.environ.get("FREIGHTDESK_TEST_MYSQL_URL", "").rstrip("/")
-REDIS_URL = os.environ.get("FREIGHTDESK_TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "mysql"]
 
@@ -48,32 +61,22 @@ def require_service(name: str, configured: bool) -> None:
     pytest.skip(f"{name} not configured (set FREIGHTDESK_TEST_{name.upper()}_URL)")
 
 
-async def flush_test_redis() -> None:
-    """The Redis test database is the suite's own: start Redis-backed tests from an empty one."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
+@pytest.fixture(scope="session", autouse=True)
+def _clean_up_the_run() -> Iterator[None]:
+    """Drop this run's databases and delete its Redis keys at the end of the session, failed or not."""
+    yield
+    problems = asyncio.run(clean_up_run())
+    if problems:
+        pytest.fail("test run cleanup failed: " + "; ".join(problems))
 
 
-def mysql_database_url(database: str) -> str:
-    return f"{MYSQL_URL}/{database}"
-
-
-async def _recreate_mysql_databases(names: list[str]) -> None:
-    engine = create_async_engine(f"{MYSQL_URL}/", poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            for name in names:
-                await connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-                await connection.execute(
-                    text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-                )
-    finally:
-        await engine.dispose()
+@pytest.fixture
+async def redis_environment(environment: dict[str, str]) -> AsyncIterator[dict[str, str]]:
+    """`environment` plus the test Redis, under a key prefix of this test's own; its keys are deleted after."""
+    require_service("redis", bool(REDIS_URL))
+    prefix = resources.redis_prefix()
+    yield {**environment, "REDIS_URL": REDIS_URL, "FREIGHTDESK_REDIS_KEY_PREFIX": prefix}
+    await delete_redis_keys(prefix)
 
 
 def base_environment(backend: str, data_dir: Path) -> dict[str, str]:
@@ -86,7 +89,7 @@ def base_environment(backend: str, data_dir: Path) -> dict[str, str]:
     if backend == "mysql":
         for name in available_modules():
             database = load_descriptor(name).database.default_file.removesuffix(".sqlite")
-            values[f"{name.upper()}_DATABASE_URL"] = mysql_database_url(f"fdtest_{database}")
+            values[f"{name.upper()}_DATABASE_URL"] = mysql_database_url(run_database_name(database))
     return values
 
 
@@ -102,7 +105,7 @@ class MigratedBackend:
             databases = sorted(
                 {url.rsplit("/", 1)[1] for key, url in self.environment.items() if key.endswith("_DATABASE_URL")}
             )
-            asyncio.run(_recreate_mysql_databases(databases))
+            asyncio.run(recreate_mysql_databases(databases))
         upgrade([module_database(settings, load_descriptor(name)) for name in available_modules()])
 
     def fresh_environment(self, data_dir: Path) -> dict[str, str]:

@@ -29,6 +29,9 @@ _SCHEME_ALIASES = {
 
 
 MIN_METRICS_TOKEN_LENGTH = 32
+DEFAULT_REDIS_KEY_PREFIX = "freightdesk:"
+DEFAULT_DB_TIMEOUT_SECONDS = 5.0
+DEFAULT_REDIS_TIMEOUT_SECONDS = 2.0
 
 
 class SettingsError(ValueError):
@@ -120,6 +123,9 @@ class Settings:
     modules: tuple[str, ...] | None = None
     data_dir: Path = Path("var")
     redis_url: str | None = None
+    redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
+    """Put in front of every Redis key the app writes, so processes of other applications (or of other
+    Freightdesk installations, or test runs) can share one Redis database without meeting each other's keys."""
     event_transport: str = "inprocess"
     cors_origins: tuple[str, ...] = DEFAULT_DEV_CORS_ORIGINS
     log_level: str = "INFO"
@@ -129,6 +135,9 @@ class Settings:
     event_max_attempts: int = 8
     db_pool_size: int = 10
     db_pre_ping: bool = False
+    db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
+    """How long a MySQL connection attempt, a wait for the server's answer or for a pooled connection may take."""
+    redis_timeout_seconds: float = DEFAULT_REDIS_TIMEOUT_SECONDS
     jwt_issuer: str = "auth-service"
     access_token_ttl: int = 900
     metrics_token: str | None = field(default=None, repr=False)
@@ -188,6 +197,7 @@ class Settings:
             modules=modules,
             data_dir=Path(values.get("FREIGHTDESK_DATA_DIR", "").strip() or "var"),
             redis_url=redis_url,
+            redis_key_prefix=values.get("FREIGHTDESK_REDIS_KEY_PREFIX", "").strip() or DEFAULT_REDIS_KEY_PREFIX,
             event_transport=transport,
             cors_origins=cors,
             log_level=log_level,
@@ -204,6 +214,13 @@ class Settings:
             ),
             db_pool_size=parse_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
             db_pre_ping=parse_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),
+            db_timeout_seconds=parse_positive_float(
+                "FREIGHTDESK_DB_TIMEOUT", values.get("FREIGHTDESK_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT_SECONDS))
+            ),
+            redis_timeout_seconds=parse_positive_float(
+                "FREIGHTDESK_REDIS_TIMEOUT",
+                values.get("FREIGHTDESK_REDIS_TIMEOUT", str(DEFAULT_REDIS_TIMEOUT_SECONDS)),
+            ),
             jwt_issuer=values.get("FREIGHTDESK_JWT_ISSUER", "").strip() or "auth-service",
             access_token_ttl=parse_positive_int(
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")

@@ -140,7 +140,10 @@ async def test_validate_token(anonymous: httpx.AsyncClient) -> None:
         invalid = await anonymous.post(f"{AUTH}/validate-token", json={"token": token})
         assert invalid.status_code == 401, (token[:20], invalid.text)
         assert invalid.json()["message"] == "Invalid token"
-    for raw in (b"{}", b'{"token": 5}', b'{"token": null}', b"[]", b"null", b'"x"', b"  ", b"{", b'{"tok": 1}'):
+    for raw in (
+        *(b"{}", b'{"token": 5}', b'{"token": null}', b"[]", b"null", b'"x"', b"  ", b"{", b'{"tok": 1}'),
+        *(b'{"token": "a\xff"}', b'{"to\xc3": "x"}', b"\xff\xfe"),  # not UTF-8
+    ):
         invalid = await anonymous.post(
             f"{AUTH}/validate-token", content=raw, headers={"Content-Type": "application/json"}
         )

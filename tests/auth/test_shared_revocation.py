@@ -7,15 +7,14 @@ import pytest
 from bootstrap.app import create_app
 from kernel.settings import Settings
 from tests.auth.conftest import login
-from tests.conftest import REDIS_URL, flush_test_redis, http_client, require_service, running
+from tests.conftest import http_client, running
 from tests.helpers import bearer, runtime_of
+from tests.isolation import redis_keys
 
 
 @pytest.mark.redis
-async def test_logout_in_one_instance_is_rejected_by_another(environment: dict[str, str]) -> None:
-    require_service("redis", bool(REDIS_URL))
-    await flush_test_redis()
-    shared = Settings.from_mapping({**environment, "REDIS_URL": REDIS_URL})
+async def test_logout_in_one_instance_is_rejected_by_another(redis_environment: dict[str, str]) -> None:
+    shared = Settings.from_mapping(redis_environment)
     first, second = create_app(shared), create_app(shared)
     async with running(first), running(second), http_client(first) as one, http_client(second) as two:
         await runtime_of(first).seed(demo=False)
@@ -29,10 +28,8 @@ async def test_logout_in_one_instance_is_rejected_by_another(environment: dict[s
 
 
 @pytest.mark.redis
-async def test_lockout_counts_are_shared_between_instances(environment: dict[str, str]) -> None:
-    require_service("redis", bool(REDIS_URL))
-    await flush_test_redis()
-    shared = Settings.from_mapping({**environment, "REDIS_URL": REDIS_URL})
+async def test_lockout_counts_are_shared_between_instances(redis_environment: dict[str, str]) -> None:
+    shared = Settings.from_mapping(redis_environment)
     first, second = create_app(shared), create_app(shared)
     async with running(first), running(second), http_client(first) as one, http_client(second) as two:
         await runtime_of(first).seed(demo=False)
@@ -42,4 +39,6 @@ async def test_lockout_counts_are_shared_between_instances(environment: dict[str
             assert (await client.post("/api/v1/auth/login", json=wrong)).status_code == 401
         locked = await two.post("/api/v1/auth/login", json={"email": "admin@example.com", "password": "admin123"})
         assert locked.status_code == 429
+        prefix = redis_environment["FREIGHTDESK_REDIS_KEY_PREFIX"]
+        assert f"{prefix}auth:login-failures:email:admin@example.com".encode() in await redis_keys(prefix)
         await runtime_of(first).security.store.delete("auth:login-failures:email:admin@example.com")

@@ -24,7 +24,8 @@ from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Inbox, Outbox
 from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, replay_dead_letters
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
-from tests.conftest import MYSQL_URL, _recreate_mysql_databases, mysql_database_url, require_service
+from tests.conftest import require_service
+from tests.isolation import MYSQL_URL, mysql_database_url, recreate_mysql_databases, run_database_name
 
 
 class ProbeBase(DeclarativeBase):
@@ -65,8 +66,9 @@ class Flaky:
 async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if backend == "mysql":
         require_service("mysql", bool(MYSQL_URL))
-        await _recreate_mysql_databases(["fdtest_kernel_events"])
-        url = mysql_database_url("fdtest_kernel_events")
+        database = run_database_name("kernel_events")
+        await recreate_mysql_databases([database])
+        url = mysql_database_url(database)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'probe.sqlite'}"
     engine_ = create_async_engine(url)

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bootstrap.app import create_app
 from bootstrap.catalog import available_modules
-from kernel.db.config import new_session_maker
 from kernel.health import DEGRADED, HEALTHY, UNHEALTHY, HealthRegistry, ModuleProbe
 from kernel.settings import Settings
-from tests.conftest import REDIS_URL, flush_test_redis, http_client, require_service, running
+from tests.conftest import REDIS_URL, http_client, require_service, running
 from tests.helpers import bearer, token_for
 
 UNREACHABLE_MYSQL = "mysql+asyncmy://nobody:x@127.0.0.1:1/nothing"
@@ -99,7 +98,7 @@ async def test_one_broken_module_degrades_the_process_but_others_stay_healthy(tm
         registry.modules[name] = ModuleProbe(
             module=name,
             engine=engine,
-            session_maker=new_session_maker(engine),
+            session_maker=async_sessionmaker(engine, expire_on_commit=False),
             outbox=None,
             version_table=f"{name}_alembic_version",
             head="rev1",
@@ -126,10 +125,8 @@ async def test_ready_is_503_until_migrations_are_applied(tmp_path: Path) -> None
 
 
 @pytest.mark.redis
-async def test_redis_is_checked_when_configured(environment: dict[str, str]) -> None:
-    require_service("redis", bool(REDIS_URL))
-    await flush_test_redis()
-    app = create_app(Settings.from_mapping({**environment, "REDIS_URL": REDIS_URL}))
+async def test_redis_is_checked_when_configured(redis_environment: dict[str, str]) -> None:
+    app = create_app(Settings.from_mapping(redis_environment))
     async with running(app), http_client(app) as client:
         data = health_data(await client.get("/api/v1/health"))
         assert data["checks"]["redis"]["status"] == HEALTHY

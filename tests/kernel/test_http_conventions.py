@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
 
 from bootstrap.app import create_app
+from kernel.http.access import AUTHENTICATED_ONLY, access_of
 from kernel.settings import Settings
 from tests.conftest import http_client, running
 from tests.helpers import bearer, token_for
@@ -123,6 +126,60 @@ async def test_undecodable_bodies_are_400_malformed_json(
     body = response.json()
     assert body["message"] == "Malformed JSON in request body"
     assert body["fieldErrors"] == {"body": [reason]}
+
+
+def json_body_routes(app: Litestar) -> list[tuple[str, str, str]]:
+    """(method, path with ids filled, access rule) of every route that takes a JSON body."""
+    routes = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and handler.parsed_data_field is not None:
+                path = re.sub(r"\{[^}]+\}", "1", route.path)
+                for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                    routes.append((method, path, str(access_of(handler))))
+    return routes
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"email": "a\xff", "password": "x", "name": "x"}',  # a byte that never starts a character
+        b'{"name": "Caf\xe9", "email": "caf\xe9@example.com"}',  # Latin-1 sent as if it were UTF-8
+        b'{"name": "Caf\xc3"}',  # a sequence cut short
+        b'{"name": "\xed\xa0\x80"}',  # an encoded surrogate
+        b'{"name": "\xc0\xaf"}',  # an overlong encoding
+        b'{"na\xffme": "x"}',  # inside a key
+    ],
+)
+async def test_invalid_utf8_in_a_json_body_is_400_malformed_json_on_every_route(
+    client: httpx.AsyncClient, app: Litestar, caplog: pytest.LogCaptureFixture, raw: bytes
+) -> None:
+    routes = json_body_routes(app)
+    assert {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/carriers")} <= {(m, p) for m, p, _ in routes}
+    for method, path, access in routes:
+        if access == "public":
+            headers = {}
+        elif access == AUTHENTICATED_ONLY:
+            headers = bearer(token_for(app, permissions=[]))
+        else:
+            headers = bearer(token_for(app, permissions=[access]))
+        with caplog.at_level(logging.WARNING):
+            response = await client.request(
+                method, path, content=raw, headers={**headers, "Content-Type": "application/json"}
+            )
+        assert response.status_code == 400, (method, path, response.text)
+        body = response.json()
+        assert body == {
+            "message": "Malformed JSON in request body",
+            "statusCode": 400,
+            "error": "Bad Request",
+            "timestamp": body["timestamp"],
+            "path": path,
+            "fieldErrors": {"body": ["is not valid UTF-8"]},
+        }, (method, path)
+        assert "Traceback" not in response.text
+    logged = [record for record in caplog.records if record.levelno >= logging.ERROR or record.exc_info]
+    assert logged == [], [record.getMessage() for record in logged]
 
 
 @pytest.mark.parametrize("value", ["%C2%B2", "%E2%91%A0", "%D9%A3", "9" * 5000, "1e3", "0x10"])

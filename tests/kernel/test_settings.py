@@ -16,8 +16,15 @@ def test_defaults_are_the_embedded_single_process() -> None:
     assert settings.modules is None
     assert settings.event_transport == "inprocess"
     assert settings.redis_url is None
+    assert (settings.db_timeout_seconds, settings.redis_timeout_seconds) == (5.0, 2.0)
     assert settings.cors_origins == ("http://localhost:3000",)
     assert settings.database_url("carrier", "carrier.sqlite") == "sqlite+aiosqlite:///var/carrier.sqlite"
+
+
+def test_redis_keys_carry_the_configured_prefix() -> None:
+    assert Settings.from_mapping({}).redis_key_prefix == "freightdesk:"
+    assert Settings.from_mapping({"FREIGHTDESK_REDIS_KEY_PREFIX": " "}).redis_key_prefix == "freightdesk:"
+    assert Settings.from_mapping({"FREIGHTDESK_REDIS_KEY_PREFIX": "fd-eu:"}).redis_key_prefix == "fd-eu:"
 
 
 def test_auth_and_user_share_the_identity_file_by_default() -> None:
@@ -37,6 +44,8 @@ def test_auth_and_user_share_the_identity_file_by_default() -> None:
         ({"FREIGHTDESK_RELAY_INTERVAL": "-1"}, "FREIGHTDESK_RELAY_INTERVAL"),
         ({"FREIGHTDESK_EVENT_MAX_ATTEMPTS": "many"}, "FREIGHTDESK_EVENT_MAX_ATTEMPTS"),
         ({"FREIGHTDESK_AUTO_MIGRATE": "perhaps"}, "FREIGHTDESK_AUTO_MIGRATE"),
+        ({"FREIGHTDESK_DB_TIMEOUT": "0"}, "FREIGHTDESK_DB_TIMEOUT"),
+        ({"FREIGHTDESK_REDIS_TIMEOUT": "soon"}, "FREIGHTDESK_REDIS_TIMEOUT"),
     ],
 )
 def test_a_wrong_setting_fails_fast_naming_it(values: dict[str, str], named: str) -> None:

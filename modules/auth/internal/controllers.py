@@ -137,7 +137,7 @@ def _token_in(body: bytes) -> str | None:
     """The `token` of a validate-token body, or None for any body that has no string there."""
     try:
         document = msgspec.json.decode(body)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # bad UTF-8 is not a DecodeError
         return None
     token = document.get("token") if isinstance(document, dict) else None
     return token if isinstance(token, str) else None

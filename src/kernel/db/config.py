@@ -9,7 +9,14 @@ from typing import Any
 from advanced_alchemy.utils.serialization import decode_json, encode_json
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from kernel.settings import DEFAULT_DB_TIMEOUT_SECONDS
+
+# The server ends a statement (or a lock wait) at this share of the timeout, a little before the client stops
+# waiting: a slow statement then fails with the server's own error on a connection that stays usable, and
+# only a server that stops answering at all is left to the client's read timeout.
+SERVER_SHARE_OF_TIMEOUT = 0.8
 
 
 @dataclass(frozen=True)
@@ -30,25 +37,34 @@ class ModuleDatabase:
         """Alembic version table: one per module, so modules sharing a database keep separate histories."""
         return f"{self.module}_alembic_version"
 
-    def create_engine(self, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
+    def create_engine(
+        self, pool_size: int = 10, pre_ping: bool = False, timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
+    ) -> AsyncEngine:
         """The module's one engine (and pool); SQLite gets its pragmas (`configure_engine`)."""
         engine = create_async_engine(
             self.url,
             json_serializer=encode_json,
             json_deserializer=decode_json,
-            **self.engine_options(pool_size, pre_ping),
+            **self.engine_options(pool_size, pre_ping, timeout),
         )
-        configure_engine(engine)
+        configure_engine(engine, timeout)
         return engine
 
-    def engine_options(self, pool_size: int, pre_ping: bool = False) -> dict[str, Any]:
+    def engine_options(
+        self, pool_size: int, pre_ping: bool = False, timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
         """Statement parameters never reach an error message or a log line (they may be password hashes).
 
         MySQL pools recycle connections before the server's idle timeout. Pre-ping (a round trip per
         checkout, ~15% of a small read) is off by default: after a server restart the pool is invalidated
         by the first request that meets a dead connection. MySQL runs READ COMMITTED, so a use case that
         waited for a row lock (`kernel.db.locking`) reads what the other writer committed, not the snapshot
-        of its first read (InnoDB's REPEATABLE READ default)."""
+        of its first read (InnoDB's REPEATABLE READ default).
+
+        `timeout` bounds every wait on a MySQL server: the TCP connect, each wait for the server's next
+        bytes (asyncmy's `read_timeout`; it closes the connection when it fires, so a server that stops
+        answering costs a request at most that long) and the wait for a free pooled connection. Writes go
+        to the socket buffer and need no bound of their own. `configure_engine` adds the server's side."""
         if self.is_sqlite:
             return {"connect_args": {"timeout": 15}, "hide_parameters": True}
         return {
@@ -58,7 +74,8 @@ class ModuleDatabase:
             "max_overflow": pool_size,
             "pool_pre_ping": pre_ping,
             "pool_recycle": 1800,
-            "connect_args": {"connect_timeout": 5},
+            "pool_timeout": timeout,
+            "connect_args": {"connect_timeout": timeout, "read_timeout": timeout},
         }
 
     def prepare(self) -> None:
@@ -69,8 +86,11 @@ class ModuleDatabase:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def configure_engine(engine: AsyncEngine) -> None:
-    """SQLite: WAL and a busy timeout so the relay and requests can write side by side."""
+def configure_engine(engine: AsyncEngine, timeout: float | None = None) -> None:
+    """SQLite: WAL and a busy timeout so the relay and requests can write side by side. MySQL, given a
+    `timeout`: the server's own limits on each statement and lock wait (`session_limits_sql`)."""
+    if engine.dialect.name == "mysql" and timeout is not None:
+        _limit_mysql_sessions(engine, timeout)
     if engine.dialect.name != "sqlite":
         return
 
@@ -85,9 +105,25 @@ def configure_engine(engine: AsyncEngine) -> None:
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
+def session_limits_sql(server_version: str, timeout: float) -> str:
+    """The statement that bounds a session's statements and lock waits on this server, a little below
+    `timeout`. MariaDB's `max_statement_time` covers every statement, lock waits included; MySQL's
+    `max_execution_time` covers reads only, so its lock wait limit matters there."""
+    limit = timeout * SERVER_SHARE_OF_TIMEOUT
+    lock_wait = max(1, int(limit))  # whole seconds, at least 1
+    if "mariadb" in server_version.lower():
+        return f"SET SESSION max_statement_time = {limit:.3f}, innodb_lock_wait_timeout = {lock_wait}"
+    return f"SET SESSION max_execution_time = {max(1, round(limit * 1000))}, innodb_lock_wait_timeout = {lock_wait}"
+
+
+def _limit_mysql_sessions(engine: AsyncEngine, timeout: float) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _session_limits(dbapi_connection: Any, _record: Any) -> None:
+        server_version = str(dbapi_connection.driver_connection.get_server_info())
+        cursor = dbapi_connection.cursor()
+        cursor.execute(session_limits_sql(server_version, timeout))
+        cursor.close()
+
+
 def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
-
-
-def new_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)

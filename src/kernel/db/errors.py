@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
-# MySQL/MariaDB: can't connect, server gone, lost connection, lock wait timeout, deadlock, too many connections.
-_TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
+# MySQL/MariaDB: can't connect, server gone, lost connection (a read timeout too), lock wait timeout, deadlock,
+# too many connections, statement time limit exceeded (MariaDB 1969, MySQL 3024).
+_TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 1969, 2002, 2003, 2006, 2013, 3024}
 
 
 def is_transient_database_error(exc: Exception) -> bool:

@@ -2,8 +2,8 @@
 
 Litestar converts bodies leniently (`"false"` becomes `false`, `"3"` becomes `3`), which hides client bugs and
 breaks the contract that a wrong type is a 400. This `before_request` hook decodes the body once more with
-msgspec in strict mode and turns every failure into the v1 error shape: undecodable input (bad UTF-8, lone
-surrogates, numbers out of range, nesting deep enough to exhaust the decoder's recursion) is
+msgspec in strict mode and turns every failure into the v1 error shape: undecodable input (bytes that are
+not UTF-8, lone surrogates, numbers out of range, nesting deep enough to exhaust the decoder's recursion) is
 `Malformed JSON in request body`; a well-formed body that breaks the schema gets `fieldErrors` for each
 bad field. Litestar's own checks (missing body, size limit) still apply afterwards.
 """
@@ -43,6 +43,8 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         raise malformed("is blank")
     try:
         raw = msgspec.json.decode(body)
+    except UnicodeDecodeError:  # msgspec's own error for bad UTF-8 inside a string; not a DecodeError
+        raise malformed("is not valid UTF-8") from None
     except msgspec.DecodeError:
         raise malformed() from None
     except RecursionError:

@@ -87,7 +87,7 @@ def _body_field_errors(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
             return {"body": ["is required"]}
         try:
             raw = msgspec.json.decode(body)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             return {"body": ["is not valid JSON"]}
         errors = collect_field_errors(raw, data_field.annotation)
         if errors:
