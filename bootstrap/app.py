@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
@@ -76,10 +77,17 @@ class RuntimePlugin(InitPluginProtocol):
             await self.runtime.dispose()
 
 
-def create_app(settings: Settings | None = None, modules: Sequence[str] | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    modules: Sequence[str] | None = None,
+    *,
+    external: Mapping[type[Any], object] | None = None,
+) -> Litestar:
+    """The app hosting `modules` (default: FREIGHTDESK_MODULES, else all). `external` satisfies the Protocols
+    of modules hosted elsewhere (`bootstrap.runtime.Bindings`)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings, modules)
+    runtime = build_runtime(settings, modules, external=external)
     return _app_for(runtime)
 
 

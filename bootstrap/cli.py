@@ -7,6 +7,7 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -248,6 +249,23 @@ def list_modules() -> None:
     """Show the hosted modules in start order with their dependencies."""
     for descriptor in select_modules(load_settings()):
         click.echo(f"{descriptor.name:10} depends on: {', '.join(descriptor.depends_on) or '-'}")
+
+
+@main.command("docs")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder (default docs/).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a generated file is stale.")
+def docs(out: Path | None, check: bool) -> None:
+    """Regenerate the module map and the event catalogue (docs/modules.md, docs/events.md)."""
+    from bootstrap.docs import DOCS_DIR, stale_files, write_docs
+
+    folder = out or DOCS_DIR
+    if check:
+        stale = stale_files(folder)
+        for name in stale:
+            click.echo(f"{folder / name} is stale: run `freightdesk docs`", err=True)
+        sys.exit(1 if stale else 0)
+    for path in write_docs(folder):
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

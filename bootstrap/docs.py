@@ -1,7 +1,7 @@
 """Reference docs generated from the module descriptors: the module map and the event catalogue.
 
-    uv run python -m bootstrap.docs            # rewrite docs/modules.md and docs/events.md
-    uv run python -m bootstrap.docs --check    # exit 1 when they are stale
+    uv run freightdesk docs            # rewrite docs/modules.md and docs/events.md
+    uv run freightdesk docs --check    # exit 1 when they are stale
 
 What a module declares in `modules/<name>/module.py` (dependencies, database, routes and their access rules,
 interfaces, events, subscriptions) is the only source; `tests/docs` fails when the committed files differ from
@@ -10,8 +10,6 @@ what this renders, so adding a module or an event without regenerating is caught
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 import types
 from collections.abc import Iterable, Sequence
@@ -34,7 +32,7 @@ from kernel.security.context import Security
 from kernel.settings import Settings
 from kernel.store import MemoryStore
 
-GENERATED_NOTICE = "Generated from the module descriptors by `python -m bootstrap.docs`; do not edit by hand."
+GENERATED_NOTICE = "Generated from the module descriptors by `freightdesk docs`; do not edit by hand."
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 MODULE_MAP_FILE = "modules.md"
 EVENT_CATALOGUE_FILE = "events.md"
@@ -336,24 +334,3 @@ def write_docs(docs_dir: Path = DOCS_DIR, descriptors: Sequence[ModuleDescriptor
         path.write_text(content, encoding="utf-8", newline="\n")
         written.append(path)
     return written
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bootstrap.docs", description="Generate the module map and the event catalogue."
-    )
-    parser.add_argument("--out", type=Path, default=DOCS_DIR, help="folder to write into (default: docs/)")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is stale")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = stale_files(args.out)
-        for name in stale:
-            print(f"{args.out / name} is stale: run `python -m bootstrap.docs`", file=sys.stderr)
-        return 1 if stale else 0
-    for path in write_docs(args.out):
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

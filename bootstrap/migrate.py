@@ -22,8 +22,23 @@ MIGRATIONS_ROOT = Path(__file__).resolve().parent.parent / "migrations"
 FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
 
 
+SCRIPT_TEMPLATE = Path(__file__).resolve().with_name("migration_script.py.mako")
+ENV_PY = "from bootstrap.migration_env import run\n\nrun()\n"
+
+
 def migrations_dir(module: str) -> Path:
     return MIGRATIONS_ROOT / module
+
+
+def ensure_history(folder: Path) -> bool:
+    """Give a module its own Alembic folder (env.py, the revision template, versions/) when it has none yet.
+    Returns True when it was created."""
+    if (folder / "env.py").is_file():
+        return False
+    (folder / "versions").mkdir(parents=True, exist_ok=True)
+    (folder / "env.py").write_text(ENV_PY, encoding="utf-8")
+    (folder / "script.py.mako").write_text(SCRIPT_TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+    return True
 
 
 def alembic_config(database: ModuleDatabase) -> Config:
@@ -94,5 +109,7 @@ def upgrade_one(database: ModuleDatabase) -> UpgradeResult:
 
 
 def revision(database: ModuleDatabase, message: str, autogenerate: bool = True) -> None:
+    """Add a revision to the module's history, creating the history first for a new module."""
+    ensure_history(migrations_dir(database.module))
     database.prepare()
     command.revision(alembic_config(database), message=message, autogenerate=autogenerate)

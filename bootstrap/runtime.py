@@ -104,7 +104,9 @@ class Bindings:
     """
 
     def __init__(self, external: Mapping[type[Any], object] | None = None) -> None:
-        self._bound: dict[type[Any], object] = dict(external or {})
+        self._bound: dict[type[Any], object] = {}
+        for protocol, implementation in (external or {}).items():
+            self._bind(protocol, implementation)
 
     def provide(self, module: ModuleDescriptor, assembled: AssembledModule) -> None:
         declared, given = set(module.provides), set(assembled.provides)
@@ -113,9 +115,12 @@ class Bindings:
                 f"module {module.name!r} declares provides={_names(declared)} but assembled {_names(given)}"
             )
         for protocol, implementation in assembled.provides.items():
-            if not isinstance(implementation, protocol):
-                raise TypeError(f"{type(implementation).__name__} does not implement {protocol.__name__}")
-            self._bound.setdefault(protocol, implementation)
+            self._bind(protocol, implementation)
+
+    def _bind(self, protocol: type[Any], implementation: object) -> None:
+        if not isinstance(implementation, protocol):
+            raise TypeError(f"{type(implementation).__name__} does not implement {protocol.__name__}")
+        self._bound.setdefault(protocol, implementation)
 
     def resolve(self, settings: Settings, consumer: ModuleDescriptor) -> dict[str, object]:
         """`assemble`'s keyword arguments for `consumer`; a dependency nobody satisfies stops the start."""

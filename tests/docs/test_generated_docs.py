@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from click.testing import CliRunner
 from litestar import get
 from sqlalchemy import Column, Integer, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bootstrap.cli import main as cli
 from bootstrap.docs import (
     DOCS_DIR,
     EVENT_CATALOGUE_FILE,
     GENERATED_NOTICE,
     MODULE_MAP_FILE,
     all_descriptors,
-    main,
     render_event_catalogue,
     render_module_map,
     stale_files,
@@ -29,7 +30,7 @@ from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleD
 from modules.carrier.api import CarrierDirectory
 from modules.carrier.events import CarrierDeactivated
 
-STALE_HINT = "docs are stale: run `uv run python -m bootstrap.docs` and commit the result"
+STALE_HINT = "docs are stale: run `uv run freightdesk docs` and commit the result"
 
 
 def test_committed_module_map_is_fresh() -> None:
@@ -142,8 +143,9 @@ def test_an_added_event_changes_the_catalogue() -> None:
 
 def test_stale_files_are_reported_and_rewritten(tmp_path: Path) -> None:
     assert stale_files(tmp_path) == [MODULE_MAP_FILE, EVENT_CATALOGUE_FILE]
-    assert main(["--out", str(tmp_path), "--check"]) == 1
-    assert main(["--out", str(tmp_path)]) == 0
+    runner = CliRunner()
+    assert runner.invoke(cli, ["docs", "--out", str(tmp_path), "--check"]).exit_code == 1
+    assert runner.invoke(cli, ["docs", "--out", str(tmp_path)]).exit_code == 0
     assert stale_files(tmp_path) == []
-    assert main(["--out", str(tmp_path), "--check"]) == 0
+    assert runner.invoke(cli, ["docs", "--out", str(tmp_path), "--check"]).exit_code == 0
     assert stale_files(tmp_path, [*all_descriptors(), fake_lane_module()]) == [MODULE_MAP_FILE, EVENT_CATALOGUE_FILE]

@@ -119,3 +119,22 @@ def test_sqlite_tables_keep_autoincrement_through_every_migration(tmp_path: Any)
             for table in wanted:
                 (sql,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
                 assert "AUTOINCREMENT" in sql, (database.module, table)
+
+
+def test_a_new_module_gets_its_history_folder_from_the_template(tmp_path: Any) -> None:
+    from bootstrap.migrate import ENV_PY, SCRIPT_TEMPLATE, ensure_history
+
+    folder = tmp_path / "lane"
+    assert ensure_history(folder) is True
+    assert (folder / "versions").is_dir()
+    assert (folder / "env.py").read_text() == ENV_PY
+    assert (folder / "script.py.mako").read_text() == SCRIPT_TEMPLATE.read_text()
+    assert ensure_history(folder) is False  # an existing history is left alone
+
+
+def test_every_module_history_is_the_template_s(tmp_path: Any) -> None:
+    from bootstrap.migrate import ENV_PY, SCRIPT_TEMPLATE, migrations_dir
+
+    for module in available_modules():
+        assert (migrations_dir(module) / "env.py").read_text() == ENV_PY, module
+        assert (migrations_dir(module) / "script.py.mako").read_text() == SCRIPT_TEMPLATE.read_text(), module
