@@ -58,13 +58,7 @@ class CarrierController(Controller):
         active = parse_bool(errors, "isActive", is_active)
         params = parse_list_params(list_query, SORT_FIELDS, errors)
         page = await carrier_reads.page(params, active)
-        return CarrierPage(
-            carriers=[carrier_out(c) for c in page.items],
-            total=page.total,
-            page=page.page,
-            limit=page.limit,
-            total_pages=page.total_pages,
-        )
+        return CarrierPage.of(page, [carrier_out(c) for c in page.items])
 
     @post("/", opt=requires("carriers.create"), summary="Create a carrier")
     async def create_carrier(self, carrier_service: Service, data: JSONBody[CarrierCreate]) -> CarrierOut:

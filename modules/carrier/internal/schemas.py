@@ -11,7 +11,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kernel.contracts.changes import sent_fields
-from kernel.http.fields import CurrencyCode, Email, Phone, RequestBody, ResponseBody, Url
+from kernel.http.fields import CurrencyCode, Email, PageOut, Phone, RequestBody, ResponseBody, Url
 from modules.carrier.internal.models import CarrierDetails, CarrierRates
 from modules.carrier.internal.reads import CarrierView
 from modules.carrier.internal.service import CarrierDraft
@@ -94,12 +94,8 @@ class CarrierOut(ResponseBody):
     updated_at: datetime
 
 
-class CarrierPage(ResponseBody):
-    carriers: list[CarrierOut]
-    total: int
-    page: int
-    limit: int
-    total_pages: int
+class CarrierPage(PageOut[CarrierOut], rename={"items": "carriers"}):
+    items: list[CarrierOut]
 
 
 SORT_FIELDS = {

@@ -108,13 +108,7 @@ class UserController(Controller):
             errors.add("role", "must be at most 50 characters")
         params = parse_list_params(list_query, USER_SORTABLE, errors)
         page = await user_service.page(params, active, role.strip() if role and role.strip() else None)
-        return UserPage(
-            users=_views(page.items),
-            total=page.total,
-            page=page.page,
-            limit=page.limit,
-            total_pages=page.total_pages,
-        )
+        return UserPage.of(page, _views(page.items))
 
     @post("/", opt=requires("users.create"), summary="Create a user (role `user` unless roleIds are given)")
     async def create_user(self, user_service: UserSvc, data: JSONBody[UserCreate]) -> UserView:
@@ -186,13 +180,7 @@ class RoleController(Controller):
         active = parse_bool(errors, "activeOnly", active_only)
         params = parse_list_params(list_query, ROLE_SORTABLE, errors)
         page = await role_service.page(params, active)
-        return RolePage(
-            data=[role_out(r) for r in page.items],
-            total=page.total,
-            page=page.page,
-            limit=page.limit,
-            total_pages=page.total_pages,
-        )
+        return RolePage.of(page, [role_out(r) for r in page.items])
 
     @post("/", opt=requires("roles.create"), summary="Create a role")
     async def create_role(self, role_service: RoleSvc, data: JSONBody[RoleCreate]) -> RoleOut:

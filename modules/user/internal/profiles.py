@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.contracts.changes import apply_changes
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text
 from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
@@ -121,12 +122,8 @@ class ProfileService:
         if present(data.metadata):
             changes["extra"] = _document(errors, "metadata", data.metadata)
         errors.raise_if_any()
-        changed = [attr for attr, value in changes.items() if getattr(profile, attr) != value]
-        if not changed:
-            return profile
-        for attr in changed:
-            setattr(profile, attr, changes[attr])
-        await self.session.commit()
+        if apply_changes(profile, changes):
+            await self.session.commit()
         return profile
 
     async def delete(self, user_id: int) -> None:

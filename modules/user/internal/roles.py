@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.base import utc_now
@@ -132,7 +133,7 @@ class RoleService:
             permissions = await self.resolve_permissions(errors, data.permission_ids)
         errors.raise_if_any()
 
-        changed = [attr for attr, value in changes.items() if getattr(role, attr) != value]
+        changed = differences(role, changes)
         permissions_changed = permissions is not None and {p.id for p in permissions} != {
             p.id for p in role.permissions
         }
@@ -150,8 +151,7 @@ class RoleService:
             await self._ensure_name_free(changes["name"])
         if not changed and not permissions_changed:
             return role
-        for attr in changed:
-            setattr(role, attr, changes[attr])
+        apply_changes(role, changed)
         if "name" in changed:
             role.name_key = role.name.lower()
         if permissions_changed and permissions is not None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from kernel.http.fields import MAX_ID, Email, Phone, RequestBody, ResponseBody, Url
+from kernel.http.fields import MAX_ID, Email, PageOut, Phone, RequestBody, ResponseBody, Url
 from modules.user.api import MAX_PASSWORD_LENGTH, UserView
 
 NameField = str
@@ -65,12 +65,8 @@ class RoleAssignment(RequestBody):
     role_ids: IdList
 
 
-class UserPage(ResponseBody):
-    users: list[UserView]
-    total: int
-    page: int
-    limit: int
-    total_pages: int
+class UserPage(PageOut[UserView], rename={"items": "users"}):
+    items: list[UserView]
 
 
 class ExistsOut(ResponseBody):
@@ -118,13 +114,9 @@ class RoleDetailOut(ResponseBody):
     permissions_count: int
 
 
-class RolePage(ResponseBody):
-    data: list[RoleOut]
+class RolePage(PageOut[RoleOut], rename={"items": "data"}):
+    items: list[RoleOut]
     """`data` (sic): the old admin frontend reads roles from this key."""
-    total: int
-    page: int
-    limit: int
-    total_pages: int
 
 
 class RoleStats(ResponseBody):

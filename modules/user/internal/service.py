@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.text import trimmed
@@ -271,14 +272,13 @@ class UserService:
 
         if "email" in changes and await self.email_exists(changes["email"]):
             raise EmailTaken()
-        changed = [attr for attr, value in changes.items() if getattr(user, attr) != value]
+        changed = list(differences(user, changes))
         roles_changed = new_roles is not None and {r.id for r in new_roles} != {r.id for r in user.roles}
         deactivating = "is_active" in changed and not changes["is_active"]
         if deactivating or (roles_changed and new_roles is not None and not _grants_admin(new_roles)):
             await self._ensure_not_last_admin(user)
 
-        for attr in changed:
-            setattr(user, attr, changes[attr])
+        apply_changes(user, {attr: changes[attr] for attr in changed})
         if present(data.password):
             user.password_hash = await hash_password(data.password)
             user.password_changed_at = utc_now()

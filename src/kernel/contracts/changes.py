@@ -13,9 +13,14 @@ def sent_fields(body: msgspec.Struct) -> dict[str, Any]:
     return {name: value for name in body.__struct_fields__ if (value := getattr(body, name)) is not msgspec.UNSET}
 
 
+def differences(target: object, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of `changes` whose value differs from `target`'s attribute of that name."""
+    return {name: value for name, value in changes.items() if getattr(target, name) != value}
+
+
 def apply_changes(target: object, changes: Mapping[str, Any]) -> list[str]:
     """Set each attribute of `target` whose value differs from `changes`; return the names that changed."""
-    changed = [name for name, value in changes.items() if getattr(target, name) != value]
-    for name in changed:
-        setattr(target, name, changes[name])
-    return changed
+    changed = differences(target, changes)
+    for name, value in changed.items():
+        setattr(target, name, value)
+    return list(changed)

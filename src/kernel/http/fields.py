@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import msgspec
 from litestar.params import PathParameter
 from typing_extensions import TypeIs
+
+from kernel.paging import Page
 
 T = TypeVar("T")
 
@@ -57,6 +59,24 @@ class RequestBody(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_f
 
 class ResponseBody(msgspec.Struct, kw_only=True, rename="camel"):
     """Base of every response payload."""
+
+
+class PageOut(ResponseBody, Generic[T]):
+    """One page of a list. A resource names its list key by declaring `items` again with a rename:
+
+    class CarrierPage(PageOut[CarrierOut], rename={"items": "carriers"}):
+        items: list[CarrierOut]
+    """
+
+    items: list[T]
+    total: int
+    page: int
+    limit: int
+    total_pages: int
+
+    @classmethod
+    def of(cls, page: Page[Any], items: list[T]) -> Self:
+        return cls(items=items, total=page.total, page=page.page, limit=page.limit, total_pages=page.total_pages)
 
 
 class CountOut(ResponseBody):
