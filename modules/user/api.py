@@ -20,7 +20,7 @@ class RoleView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 class UserView(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """The `User` object of api-v1 §4, exactly as it goes on the wire (never a password or hash)."""
+    """The `User` object of docs/api.md §4, exactly as it goes on the wire (never a password or hash)."""
 
     id: int
     email: str

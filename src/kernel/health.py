@@ -1,4 +1,4 @@
-"""Health primitives (api-v1 §7): real checks with latency, rolled up per module and for the process."""
+"""Health primitives (docs/api.md §7): real checks with latency, rolled up per module and for the process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The list contract (api-v1 §2): paging bounds, whitelisted sorting, search.
+"""The list contract (docs/api.md §2): paging bounds, whitelisted sorting, search.
 
 Parsing reports every bad parameter at once.
 """

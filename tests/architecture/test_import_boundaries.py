@@ -1,4 +1,4 @@
-"""Import boundaries (architecture.md §2): the contracts hold on the tree, and each kind of planted violation
+"""Import boundaries (docs/architecture.md §2): the contracts hold on the tree, and each kind of planted violation
 in a copy of the tree is caught — by the import-linter contracts in pyproject.toml and by `checks.py`.
 """
 

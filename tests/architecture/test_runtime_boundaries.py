@@ -1,4 +1,4 @@
-"""Boundaries visible only at run time (architecture.md §2): tables, foreign keys, registries, routes,
+"""Boundaries visible only at run time (docs/architecture.md §2): tables, foreign keys, registries, routes,
 events and public interfaces — checked on the real descriptors, and shown to catch planted fakes.
 """
 

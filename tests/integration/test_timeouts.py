@@ -199,7 +199,7 @@ async def test_a_request_the_server_keeps_waiting_on_a_lock_is_ended_by_the_serv
     async with running(app), http_client(app) as client:
         client.headers.update(bearer(token_for(app)))
         carrier = data_of(await client.post("/api/v1/carriers", json=carrier_body()))
-        async with runtime_of(app).module("carrier").engine.connect() as connection:
+        async with runtime_of(app).module("carrier").context.engine.connect() as connection:
             limit = await connection.scalar(text("SELECT @@SESSION.max_statement_time"))
         assert float(limit) == pytest.approx(0.8 * TIMEOUT)
 

@@ -1,4 +1,4 @@
-"""Profiles (api-v1 §4 /profiles): one per user, owner or users.update, single envelope."""
+"""Profiles (docs/api.md §4 /profiles): one per user, owner or users.update, single envelope."""
 
 from __future__ import annotations
 

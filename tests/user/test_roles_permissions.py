@@ -1,4 +1,4 @@
-"""Roles and permissions over HTTP (api-v1 §4 /roles, /permissions) and the seeded reference data."""
+"""Roles and permissions over HTTP (docs/api.md §4 /roles, /permissions) and the seeded reference data."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ async def test_production_uses_the_configured_password_when_it_passes_the_policy
 async def test_no_second_default_admin_while_a_deactivated_admin_exists(
     client: httpx.AsyncClient, app: Litestar, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """seed-data: the default admin is created only when no user holds the admin role."""
+    """Reference data (docs/reference-data.md): the default admin is created only when no user holds the admin role."""
     from sqlalchemy import func, select, update
 
     from modules.user.internal.models import User

@@ -1,4 +1,4 @@
-"""Users over HTTP (api-v1 §4 /users), on SQLite and MariaDB alike."""
+"""Users over HTTP (docs/api.md §4 /users), on SQLite and MariaDB alike."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Demo carriers (seed-data.md), ids 1-25 in this order on a fresh database.
+"""Demo carriers (docs/reference-data.md), ids 1-25 in this order on a fresh database.
 
 Idempotent: carriers are added only to an empty table.
 """

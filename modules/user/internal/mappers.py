@@ -86,7 +86,7 @@ def profile_out(profile: UserProfile) -> ProfileOut:
         avatar=profile.avatar,
         address=profile.address,
         social_links=profile.social_links,
-        preferences=profile.preferences or {},  # free-form objects: empty, never null (api-v1 §4)
+        preferences=profile.preferences or {},  # free-form objects: empty, never null (docs/api.md §4)
         metadata=profile.extra or {},
         created_at=profile.created_at,
         updated_at=profile.updated_at,

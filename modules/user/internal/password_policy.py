@@ -1,4 +1,4 @@
-"""The one password policy (api-v1 §3), applied wherever a password is set: register, create, PATCH and
+"""The one password policy (docs/api.md §3), applied wherever a password is set: register, create, PATCH and
 change-password. Only the seeded development administrator bypasses it (see `seed.py`)."""
 
 from __future__ import annotations

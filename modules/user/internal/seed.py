@@ -47,7 +47,7 @@ PERMISSIONS: list[tuple[str, str, str]] = [
     for resource, actions in _ACTIONS.items()
     for action in actions
 ]
-"""(name, category, description): the 40 permissions of api-v1 §3."""
+"""(name, category, description): the 40 permissions of docs/api.md §3."""
 
 
 def _all_of(*resources: str) -> set[str]:

@@ -218,7 +218,7 @@ def rate_problem(value: Decimal, high: Decimal = Decimal(1_000_000), places: int
 
 
 def money_json(amount: Decimal | None) -> float | None:
-    """A JSON number with at most two decimals (api-v1 §6.6).
+    """A JSON number with at most two decimals (docs/api.md §6.4).
 
     The float repr of a two-place Decimal is its exact text.
     """

@@ -1,4 +1,4 @@
-"""The envelope every integration event travels in (api-v1 §8)."""
+"""The envelope every integration event travels in (docs/api.md §8)."""
 
 from __future__ import annotations
 

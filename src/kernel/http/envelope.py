@@ -1,4 +1,4 @@
-"""The v1 success and error envelopes (api-v1 §1)."""
+"""The v1 success and error envelopes (docs/api.md §1)."""
 
 from __future__ import annotations
 

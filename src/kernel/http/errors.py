@@ -1,4 +1,4 @@
-"""Every failure leaves in the v1 error shape (api-v1 §1).
+"""Every failure leaves in the v1 error shape (docs/api.md §1).
 
 Domain error families map to HTTP statuses here, once.
 """

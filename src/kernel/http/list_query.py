@@ -1,4 +1,4 @@
-"""The list query parameters (api-v1 §2) as one dependency every collection route shares."""
+"""The list query parameters (docs/api.md §2) as one dependency every collection route shares."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from kernel.http.access import access_of
 
 
 class ErrorBody(msgspec.Struct, kw_only=True, rename="camel"):
-    """api-v1 §1: every 4xx/5xx body."""
+    """docs/api.md §1: every 4xx/5xx body."""
 
     message: str
     status_code: int

@@ -1,4 +1,4 @@
-"""Sign-in throttling (api-v1 §3): per email and per client IP, counted in the shared store.
+"""Sign-in throttling (docs/api.md §3): per email and per client IP, counted in the shared store.
 
 Shared by every place that checks a password: login (auth), change-password (auth) and a user changing
 their own password through PATCH /users/{id} (user), so a stolen access token is no unthrottled oracle.
