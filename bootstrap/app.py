@@ -66,6 +66,13 @@ class RuntimePlugin(InitPluginProtocol):
     @asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         await self.runtime.transport.start()
+        # Deliver what an earlier run committed but did not deliver (a kill -9 between the two), so the effects
+        # of those events, revocations among them, hold before the first request is served.
+        for relay in self.runtime.relays:
+            await relay.drain_at_start()
+        services = [service for m in self.runtime.modules for service in m.assembled.background]
+        for service in services:
+            await service.start()
         for relay in self.runtime.relays:
             relay.start()
         try:
@@ -73,6 +80,8 @@ class RuntimePlugin(InitPluginProtocol):
         finally:
             for relay in self.runtime.relays:
                 await relay.stop()
+            for service in reversed(services):
+                await service.stop()
             await self.runtime.transport.stop()
             await self.runtime.dispose()
 

@@ -12,12 +12,12 @@ from kernel.security.throttle import LoginThrottle
 from modules.auth.api import SessionControl
 from modules.auth.events import ALL_EVENTS
 from modules.auth.internal.controllers import AuthController
-from modules.auth.internal.handlers import SUBSCRIPTIONS
+from modules.auth.internal.handlers import SUBSCRIBES_TO, UserEventHandlers
 from modules.auth.internal.models import AuthBase, inbox, outbox
+from modules.auth.internal.revocations import RevocationSync
 from modules.auth.internal.service import AuthService, SqlSessionControl
 from modules.auth.internal.settings import AuthSettings
 from modules.user.api import UserAccounts
-from modules.user.events import UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 
 
 def assemble(context: ModuleContext, *, users: UserAccounts) -> AssembledModule:
@@ -40,7 +40,13 @@ def assemble(context: ModuleContext, *, users: UserAccounts) -> AssembledModule:
         },
     )
     sessions: SessionControl = SqlSessionControl(context.session_maker, auth_service)
-    return AssembledModule(routes=[routes], provides={SessionControl: sessions}, subscriptions=SUBSCRIPTIONS)
+    revocations = context.security.revocations
+    return AssembledModule(
+        routes=[routes],
+        provides={SessionControl: sessions},
+        subscriptions=UserEventHandlers(revocations).subscriptions(),
+        background=[RevocationSync(context.session_maker, revocations)],
+    )
 
 
 descriptor = ModuleDescriptor(
@@ -51,7 +57,7 @@ descriptor = ModuleDescriptor(
     route_prefixes=("/auth",),
     provides=(SessionControl,),
     publishes=ALL_EVENTS,
-    subscribes_to=(UserDeleted, UserDeactivated, UserRolesChanged, UserUpdated),
+    subscribes_to=SUBSCRIBES_TO,
     signs_tokens=True,
     assemble=assemble,
 )

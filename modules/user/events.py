@@ -45,4 +45,12 @@ class UserDeactivated(IntegrationEvent, frozen=True, kw_only=True):
     user_id: int
 
 
-ALL_EVENTS = (UserCreated, UserUpdated, UserDeleted, UserRolesChanged, UserDeactivated)
+class UserPermissionsChanged(IntegrationEvent, frozen=True, kw_only=True):
+    """A role the user holds gained or lost permissions: tokens issued before carry the old set."""
+
+    event_type: ClassVar[str] = "user.permissions_changed"
+    event_version: ClassVar[int] = 1
+    user_id: int
+
+
+ALL_EVENTS = (UserCreated, UserUpdated, UserDeleted, UserRolesChanged, UserDeactivated, UserPermissionsChanged)

@@ -16,7 +16,7 @@ import inspect
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
@@ -64,6 +64,15 @@ class ModuleContext:
         return Provide(provide_session)
 
 
+class BackgroundService(Protocol):
+    """Work a module runs while the process serves: `start` returns once the service is ready (the process
+    serves only after), `stop` ends it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 Seed = Callable[[bool], Awaitable[None]]
 """`seed(demo)`: add reference data, and demo data when asked; idempotent."""
 
@@ -77,6 +86,8 @@ class AssembledModule:
     subscriptions: Sequence[Subscription] = ()
     """Handlers of exactly the descriptor's `subscribes_to` events."""
     seed: Seed | None = None
+    background: Sequence[BackgroundService] = ()
+    """Started after the outbox backlog was delivered once, before the process serves; stopped first."""
 
 
 Assemble = Callable[..., AssembledModule]

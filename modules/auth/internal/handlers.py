@@ -1,6 +1,7 @@
 """Reactions to user events: a deleted, deactivated or re-roled user, or one whose password changed, has its
-sessions ended here, so their refresh tokens stop working. (The user module already rejected the user's access
-tokens through the shared revocation list when it made the change.)"""
+sessions ended here, so their refresh tokens stop working, and every such change (a permissions change too)
+is recorded as a cutoff for the user's access tokens. The user module already rejected those tokens through
+the shared revocation cache when it made the change; this record is what makes that last (revocations.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.events.envelope import EventEnvelope
 from kernel.events.transport import Subscription
+from kernel.security.revocation import Revocations
 from modules.auth.internal.models import ACTIVE, REVOKED, AuthSession, RefreshToken
-from modules.user.events import UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
+from modules.auth.internal.revocations import record_user_cutoff
+from modules.user.events import (
+    UserDeactivated,
+    UserDeleted,
+    UserPermissionsChanged,
+    UserRolesChanged,
+    UserUpdated,
+)
 
 
 async def end_user_sessions(session: AsyncSession, user_id: int, reason: str) -> None:
@@ -35,26 +44,49 @@ async def end_user_sessions(session: AsyncSession, user_id: int, reason: str) ->
     )
 
 
-async def on_user_deleted(session: AsyncSession, event: UserDeleted, envelope: EventEnvelope) -> None:
-    await end_user_sessions(session, event.user_id, "user_deleted")
+class UserEventHandlers:
+    """Each handler ends the user's sessions where the change calls for it and records the user-wide cutoff
+    (the moment the change happened) in auth's revocation record, in the inbox's transaction."""
+
+    def __init__(self, revocations: Revocations) -> None:
+        self.revocations = revocations
+
+    async def _void_tokens(self, session: AsyncSession, user_id: int, envelope: EventEnvelope) -> None:
+        await record_user_cutoff(session, self.revocations, user_id, envelope.occurred_at)
+
+    async def on_user_deleted(self, session: AsyncSession, event: UserDeleted, envelope: EventEnvelope) -> None:
+        await end_user_sessions(session, event.user_id, "user_deleted")
+        await self._void_tokens(session, event.user_id, envelope)
+
+    async def on_user_deactivated(self, session: AsyncSession, event: UserDeactivated, envelope: EventEnvelope) -> None:
+        await end_user_sessions(session, event.user_id, "user_deactivated")
+        await self._void_tokens(session, event.user_id, envelope)
+
+    async def on_user_roles_changed(
+        self, session: AsyncSession, event: UserRolesChanged, envelope: EventEnvelope
+    ) -> None:
+        await end_user_sessions(session, event.user_id, "roles_changed")
+        await self._void_tokens(session, event.user_id, envelope)
+
+    async def on_user_updated(self, session: AsyncSession, event: UserUpdated, envelope: EventEnvelope) -> None:
+        if "password" in event.changes:
+            await end_user_sessions(session, event.user_id, "password_changed")
+            await self._void_tokens(session, event.user_id, envelope)
+
+    async def on_user_permissions_changed(
+        self, session: AsyncSession, event: UserPermissionsChanged, envelope: EventEnvelope
+    ) -> None:
+        # Sessions live on (a refresh gives tokens with the new permissions); tokens issued before are void.
+        await self._void_tokens(session, event.user_id, envelope)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(UserDeleted, self.on_user_deleted),
+            Subscription(UserDeactivated, self.on_user_deactivated),
+            Subscription(UserRolesChanged, self.on_user_roles_changed),
+            Subscription(UserUpdated, self.on_user_updated),
+            Subscription(UserPermissionsChanged, self.on_user_permissions_changed),
+        ]
 
 
-async def on_user_deactivated(session: AsyncSession, event: UserDeactivated, envelope: EventEnvelope) -> None:
-    await end_user_sessions(session, event.user_id, "user_deactivated")
-
-
-async def on_user_roles_changed(session: AsyncSession, event: UserRolesChanged, envelope: EventEnvelope) -> None:
-    await end_user_sessions(session, event.user_id, "roles_changed")
-
-
-async def on_user_updated(session: AsyncSession, event: UserUpdated, envelope: EventEnvelope) -> None:
-    if "password" in event.changes:
-        await end_user_sessions(session, event.user_id, "password_changed")
-
-
-SUBSCRIPTIONS = [
-    Subscription(UserUpdated, on_user_updated),
-    Subscription(UserDeleted, on_user_deleted),
-    Subscription(UserDeactivated, on_user_deactivated),
-    Subscription(UserRolesChanged, on_user_roles_changed),
-]
+SUBSCRIBES_TO = (UserDeleted, UserDeactivated, UserRolesChanged, UserUpdated, UserPermissionsChanged)

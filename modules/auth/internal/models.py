@@ -31,7 +31,8 @@ class AuthSession(AuthBase):
     """A user of the user module: a reference by id, never a foreign key across modules."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    """Also the lasting record of the session's revocation, read back into the revocation cache."""
     revoked_reason: Mapped[str | None] = mapped_column(String(50))
     client_ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
@@ -48,6 +49,17 @@ class RefreshToken(IntPrimaryKey, AuthBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserTokenCutoff(AuthBase):
+    """The lasting record of "every token of this user issued at or before `revoked_before` is void" (user
+    deleted, deactivated, re-roled, password or permissions changed), kept as long as such a token can live."""
+
+    __tablename__ = "auth_user_token_cutoffs"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revoked_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
 
 
 outbox = Outbox.for_base(AuthBase)

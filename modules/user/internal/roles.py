@@ -18,7 +18,7 @@ from kernel.db.pages import fetch_page
 from kernel.http.fields import present
 from kernel.paging import ListParams, Page
 from kernel.security.revocation import Revocations
-from modules.user.events import UserRolesChanged
+from modules.user.events import UserPermissionsChanged, UserRolesChanged
 from modules.user.internal.errors import (
     AdminRoleProtected,
     DefaultRoleProtected,
@@ -163,6 +163,9 @@ class RoleService:
             # The role names in the holders' tokens change.
             for user in holders:
                 outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+        elif permissions_changed:
+            for user in holders:
+                outbox.publish(self.session, UserPermissionsChanged(user_id=user.id))
         for user in holders:  # before the commit: a refused revocation leaves the change undone, to retry
             await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()

@@ -144,6 +144,12 @@ class OutboxRelay:
                 delay = backoff_seconds(row.attempts, self.backoff_base)
                 row.available_at = datetime.now(UTC) + timedelta(seconds=delay)
 
+    async def drain_at_start(self) -> None:
+        """Deliver the backlog that is due before the process serves. A failure is left to the running relay,
+        which reports and retries it."""
+        with contextlib.suppress(Exception):
+            await self.relay_pending()
+
     async def run_forever(self) -> None:
         wake = self.outbox.waiter()
         failing = False  # log when passes start and stop failing, not on every pass of an outage
