@@ -24,8 +24,7 @@ from modules.carrier.internal.schemas import (
     CarrierPage,
     CarrierUpdate,
     carrier_out,
-    changes_of,
-    draft_of,
+    values_of,
 )
 from modules.carrier.internal.service import CarrierService
 
@@ -62,7 +61,7 @@ class CarrierController(Controller):
 
     @post("/", opt=requires("carriers.create"), summary="Create a carrier")
     async def create_carrier(self, carrier_service: Service, data: JSONBody[CarrierCreate]) -> CarrierOut:
-        return carrier_out(await carrier_service.create(draft_of(data)))
+        return carrier_out(await carrier_service.create(values_of(data)))
 
     @get("/active", opt=requires("carriers.list"), summary="Every active carrier")
     async def active_carriers(self, carrier_reads: Reads) -> list[CarrierOut]:
@@ -84,13 +83,13 @@ class CarrierController(Controller):
     async def update_carrier(
         self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return carrier_out(await carrier_service.update(id, changes_of(data)))
+        return carrier_out(await carrier_service.update(id, values_of(data)))
 
     @put("/{id:int}", opt=requires("carriers.update"), summary="Alias of PATCH (the old clients use both)")
     async def replace_carrier(
         self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return carrier_out(await carrier_service.update(id, changes_of(data)))
+        return carrier_out(await carrier_service.update(id, values_of(data)))
 
     @delete("/{id:int}", opt=requires("carriers.delete"), summary="Delete a carrier", status_code=204)
     async def delete_carrier(self, carrier_service: Service, id: ResourceId) -> None:

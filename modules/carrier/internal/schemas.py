@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -14,7 +14,7 @@ from kernel.contracts.changes import sent_fields
 from kernel.http.fields import CurrencyCode, Email, PageOut, Phone, RequestBody, ResponseBody, Url
 from modules.carrier.internal.models import CarrierDetails, CarrierRates
 from modules.carrier.internal.reads import CarrierView
-from modules.carrier.internal.service import CarrierDraft
+from modules.carrier.internal.service import CarrierValues
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
@@ -126,23 +126,12 @@ def details_of(metadata: CarrierMetadata | None) -> CarrierDetails:
     )
 
 
-def draft_of(data: CarrierCreate) -> CarrierDraft:
-    return CarrierDraft(
-        name=data.name,
-        description=data.description,
-        is_active=data.is_active,
-        contact_email=data.contact_email,
-        contact_phone=data.contact_phone,
-        details=details_of(data.metadata),
-    )
-
-
-def changes_of(data: CarrierUpdate) -> dict[str, Any]:
-    """The fields sent, by `CarrierDraft` name (`metadata` is `details` there)."""
-    changes = sent_fields(data)
-    if "metadata" in changes:
-        changes["details"] = details_of(changes.pop("metadata"))
-    return changes
+def values_of(data: CarrierCreate | CarrierUpdate) -> CarrierValues:
+    """The fields sent, by attribute name (`metadata` is `details` there, as a typed structure)."""
+    values = sent_fields(data)
+    if "metadata" in values:
+        values["details"] = details_of(values.pop("metadata"))
+    return values
 
 
 def carrier_out(carrier: CarrierView) -> CarrierOut:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from modules.carrier.internal.models import CarrierDetails, CarrierRates
 from modules.carrier.internal.reads import CarrierReads
-from modules.carrier.internal.service import CarrierDraft, CarrierService
+from modules.carrier.internal.service import CarrierService, CarrierValues
 
 # name, code, website domain, service types, coverage, base rate, currency, per-kg rate
 _DEMO: list[tuple[str, str, str, list[str], list[str], str, str, str]] = [
@@ -133,8 +133,8 @@ _DEMO: list[tuple[str, str, str, list[str], list[str], str, str, str]] = [
 ]
 
 
-def demo_carriers() -> list[CarrierDraft]:
-    carriers = []
+def demo_carriers() -> list[CarrierValues]:
+    carriers: list[CarrierValues] = []
     for name, code, domain, services, coverage, base, currency, per_kg in _DEMO:
         details = CarrierDetails(
             code=code,
@@ -145,13 +145,14 @@ def demo_carriers() -> list[CarrierDraft]:
             pricing=CarrierRates(base_rate=Decimal(base), currency=currency, per_kg_rate=Decimal(per_kg)),
         )
         carriers.append(
-            CarrierDraft(
-                name=name,
-                description=f"{name}: {', '.join(services)}",
-                contact_email=f"support@{code.lower()}.example.com",
-                contact_phone="+1 800 555 0100",
-                details=details,
-            )
+            {
+                "name": name,
+                "description": f"{name}: {', '.join(services)}",
+                "is_active": True,
+                "contact_email": f"support@{code.lower()}.example.com",
+                "contact_phone": "+1 800 555 0100",
+                "details": details,
+            }
         )
     return carriers
 

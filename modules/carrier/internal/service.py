@@ -1,13 +1,12 @@
 """Carrier use cases: rules beyond the wire schema, persistence, and events through the outbox.
 
-The service takes plain values (`CarrierDraft`, a mapping of changed fields) and returns the read model; it
-knows nothing of HTTP. Reads that change nothing live in `reads.py`.
+The service takes plain values (a carrier's fields by attribute name) and returns the read model; it knows
+nothing of HTTP. Reads that change nothing live in `reads.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -33,27 +32,17 @@ from modules.carrier.internal.reads import CarrierView, view_of
 NAME_MIN, NAME_MAX = 2, 100
 
 
-@dataclass(frozen=True, kw_only=True)
-class CarrierDraft:
-    """A new carrier as asked for; the service trims, checks and stores it."""
-
-    name: str
-    description: str | None = None
-    is_active: bool = True
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    details: CarrierDetails = field(default_factory=CarrierDetails)
+CarrierValues = Mapping[str, Any]
+"""A carrier's fields by attribute name (as on `Carrier` and `CarrierView`): all required ones for a new
+carrier, only those that change for an update."""
 
 
-EVENT_FIELD_NAMES = {
-    "name": "name",
-    "description": "description",
-    "is_active": "isActive",
-    "contact_email": "contactEmail",
-    "contact_phone": "contactPhone",
-    "details": "metadata",
-}
-"""How `carrier.updated` names the changed fields (its published contract)."""
+def event_field_name(attribute: str) -> str:
+    """How `carrier.updated` names a changed field (its published contract): the wire's camelCase name."""
+    if attribute == "details":
+        return "metadata"
+    head, *rest = attribute.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _checked_details(errors: FieldErrors, details: CarrierDetails) -> CarrierDetails:
@@ -68,7 +57,7 @@ def _checked_details(errors: FieldErrors, details: CarrierDetails) -> CarrierDet
 
 
 def _normalized(errors: FieldErrors, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The given `CarrierDraft` fields as they are stored (trimmed, lower-cased, checked)."""
+    """The given fields as they are stored (trimmed, lower-cased, checked)."""
     normal: dict[str, Any] = {}
     for name, value in values.items():
         if name == "name":
@@ -88,9 +77,9 @@ class CarrierService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, draft: CarrierDraft) -> CarrierView:
+    async def create(self, new: CarrierValues) -> CarrierView:
         errors = FieldErrors()
-        values = _normalized(errors, vars(draft))
+        values = _normalized(errors, new)
         errors.raise_if_any()
         await self._ensure_name_free(values["name"])
         carrier = Carrier(**values, name_key=values["name"].lower())
@@ -100,8 +89,8 @@ class CarrierService:
         await self.session.commit()
         return view_of(carrier)
 
-    async def update(self, carrier_id: int, changes: Mapping[str, Any]) -> CarrierView:
-        """Apply `changes` (`CarrierDraft` field names → new values; only the fields sent)."""
+    async def update(self, carrier_id: int, changes: CarrierValues) -> CarrierView:
+        """Apply `changes` (only the fields sent)."""
         carrier = await self._get_for_update(carrier_id)
         errors = FieldErrors()
         values = _normalized(errors, changes)
@@ -114,7 +103,7 @@ class CarrierService:
             return view_of(carrier)
         carrier.name_key = carrier.name.lower()
         await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
-        self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[EVENT_FIELD_NAMES[a] for a in changed]))
+        self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[event_field_name(a) for a in changed]))
         if carrier.is_active != was_active:
             flip = CarrierActivated if carrier.is_active else CarrierDeactivated
             self._publish(flip(carrier_id=carrier.id))
