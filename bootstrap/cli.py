@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from alembic.util import CommandError
 
 from bootstrap.catalog import available_modules, load_descriptor, select_modules
 from bootstrap.migrate import DatabaseUnreachable, head_revision, upgrade, upgrade_one
@@ -41,6 +42,8 @@ class FreightdeskGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:  # e.g. a data dir or key file that cannot be created or read
             raise click.ClickException(f"{exc} (check FREIGHTDESK_DATA_DIR and the key file settings)") from exc
+        except CommandError as exc:  # Alembic's: "Target database is not up to date" and the like
+            raise click.ClickException(f"{exc} (run `freightdesk db upgrade` first?)") from exc
 
 
 def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tuple[list[str], list[str]]:

@@ -7,6 +7,7 @@ worker thread when an event loop is already running.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,17 @@ def alembic_config(database: ModuleDatabase) -> Config:
     config.set_main_option("script_location", str(migrations_dir(database.module)))
     config.set_main_option("file_template", FILE_TEMPLATE)
     config.attributes["database"] = database
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.is_file():  # a development environment: format a new revision as the test command expects it
+        hooks = {
+            "ruff_fix": "check --fix --quiet REVISION_SCRIPT_FILENAME",
+            "ruff_format": "format REVISION_SCRIPT_FILENAME",
+        }
+        config.set_section_option("post_write_hooks", "hooks", ", ".join(hooks))
+        for name, options in hooks.items():
+            config.set_section_option("post_write_hooks", f"{name}.type", "exec")
+            config.set_section_option("post_write_hooks", f"{name}.executable", str(ruff))
+            config.set_section_option("post_write_hooks", f"{name}.options", options)
     return config
 
 

@@ -61,7 +61,7 @@ def test_a_module_runs_alone(tmp_path: Path, modules: list[str], probe: tuple[st
             headers = token(data_dir, [permission])
         answer = httpx.get(f"{base_url}/api/v1{path}", headers=headers)
         assert answer.status_code == 200, answer.text
-        if "carrier" in modules:
+        if path.startswith("/carriers"):
             assert answer.json()["data"]["total"] == 25  # demo carriers seeded on first start
-        if modules == ["user"]:
+        if path.startswith("/users"):
             assert answer.json()["data"]["total"] >= 1  # the default administrator

@@ -83,6 +83,17 @@ async def test_every_route_enforces_its_declared_access(client: httpx.AsyncClien
     assert checked
 
 
+def test_every_required_permission_is_one_a_role_can_hold(tmp_path: object) -> None:
+    """A route that requires a permission nobody can be granted would be closed to everyone."""
+    from modules.user.internal.seed import PERMISSIONS
+
+    app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
+    seeded = {name for name, _, _ in PERMISSIONS}
+    required = {case.decision for case in route_cases(app)} - {"public", AUTHENTICATED_ONLY}
+    assert required, "no route requires a permission: the check would prove nothing"
+    assert required <= seeded, f"required but never seeded: {sorted(required - seeded)}"
+
+
 def test_an_undeclared_route_stops_the_app_from_starting(tmp_path: object) -> None:
     """The planted violation: a route with neither `requires(...)` nor PUBLIC."""
 
