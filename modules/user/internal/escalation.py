@@ -85,9 +85,7 @@ async def require_may_change_role(
     new = frozenset(permission.name for permission in new_permissions)
     if old == new and not active_changes:
         return
-    needed = old | new if active_changes else old ^ new
-    if not needed <= caller.permissions:
-        raise Forbidden("Forbidden")
+    require_all(caller.permissions, old | new if active_changes else old ^ new)
     if not (old | new) <= caller.permissions and await _holds(session, caller.user_id, role.id):
         raise Forbidden("Forbidden")
 
