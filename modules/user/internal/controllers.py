@@ -1,6 +1,7 @@
 """User, role, permission and profile HTTP routes: parse, call the service, shape the response, declare the
 permission. The services are bound by the module's assembly (`module.py`). Owner-or-permission routes declare
-AUTHENTICATED and check the owner in the handler."""
+AUTHENTICATED and check the owner in the handler. Every write hands the service the caller (`Caller`: id and
+permissions), which applies the no-escalation rule."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.paging import parse_bool, parse_list_params
 from kernel.security.principal import Principal
 from modules.user.api import UserView
+from modules.user.internal.escalation import Caller
 from modules.user.internal.mappers import (
     permission_out,
     profile_out,
@@ -79,6 +81,10 @@ def _views(users: Sequence[User]) -> list[UserView]:
     return [user_view(u) for u in users]
 
 
+def _caller(principal: Principal) -> Caller:
+    return Caller(user_id=principal.user_id, permissions=principal.permissions)
+
+
 def _authorize_user_update(principal: Principal, user_id: int, data: UserUpdate) -> None:
     """Holders of `users.update` may change anything (roles also need `roles.assign`); the user themself only
     their names, phone and password."""
@@ -111,8 +117,10 @@ class UserController(Controller):
         return UserPage.of(page, _views(page.items))
 
     @post("/", opt=requires("users.create"), summary="Create a user (role `user` unless roleIds are given)")
-    async def create_user(self, user_service: UserSvc, data: JSONBody[UserCreate]) -> UserView:
-        return user_view(await user_service.create(data))
+    async def create_user(
+        self, user_service: UserSvc, current_principal: CurrentPrincipal, data: JSONBody[UserCreate]
+    ) -> UserView:
+        return user_view(await user_service.create(data, _caller(current_principal)))
 
     @get("/active", opt=requires("users.list"), summary="Every active user")
     async def active_users(self, user_service: UserSvc) -> list[UserView]:
@@ -152,16 +160,21 @@ class UserController(Controller):
         data: JSONBody[UserUpdate],
     ) -> UserView:
         _authorize_user_update(current_principal, id, data)  # before the lookup: no probing which ids exist
-        own = current_principal.user_id == id
-        return user_view(await user_service.update(id, data, own_password_change=own))
+        return user_view(await user_service.update(id, data, _caller(current_principal)))
 
     @patch("/{id:int}/roles", opt=requires("roles.assign"), summary="Replace the user's roles")
-    async def set_user_roles(self, user_service: UserSvc, id: ResourceId, data: JSONBody[RoleAssignment]) -> UserView:
-        return user_view(await user_service.set_roles(id, data.role_ids))
+    async def set_user_roles(
+        self,
+        user_service: UserSvc,
+        current_principal: CurrentPrincipal,
+        id: ResourceId,
+        data: JSONBody[RoleAssignment],
+    ) -> UserView:
+        return user_view(await user_service.set_roles(id, data.role_ids, _caller(current_principal)))
 
     @delete("/{id:int}", opt=requires("users.delete"), summary="Delete a user", status_code=204)
     async def delete_user(self, user_service: UserSvc, current_principal: CurrentPrincipal, id: ResourceId) -> None:
-        await user_service.delete(id, current_principal.user_id)
+        await user_service.delete(id, _caller(current_principal))
 
 
 class RoleController(Controller):
@@ -183,8 +196,10 @@ class RoleController(Controller):
         return RolePage.of(page, [role_out(r) for r in page.items])
 
     @post("/", opt=requires("roles.create"), summary="Create a role")
-    async def create_role(self, role_service: RoleSvc, data: JSONBody[RoleCreate]) -> RoleOut:
-        return role_out(await role_service.create(data))
+    async def create_role(
+        self, role_service: RoleSvc, current_principal: CurrentPrincipal, data: JSONBody[RoleCreate]
+    ) -> RoleOut:
+        return role_out(await role_service.create(data, _caller(current_principal)))
 
     @get("/active", opt=requires("roles.list"), summary="Every active role")
     async def active_roles(self, role_service: RoleSvc) -> list[RoleOut]:
@@ -209,16 +224,20 @@ class RoleController(Controller):
         return [role_member_out(u) for u in await role_service.members(id)]
 
     @patch("/{id:int}", opt=requires("roles.update"), summary="Change a role; permissionIds replaces the set")
-    async def update_role(self, role_service: RoleSvc, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
-        return role_out(await role_service.update(id, data))
+    async def update_role(
+        self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId, data: JSONBody[RoleUpdate]
+    ) -> RoleOut:
+        return role_out(await role_service.update(id, data, _caller(current_principal)))
 
     @put("/{id:int}", opt=requires("roles.update"), summary="Alias of PATCH (the old clients use both)")
-    async def replace_role(self, role_service: RoleSvc, id: ResourceId, data: JSONBody[RoleUpdate]) -> RoleOut:
-        return role_out(await role_service.update(id, data))
+    async def replace_role(
+        self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId, data: JSONBody[RoleUpdate]
+    ) -> RoleOut:
+        return role_out(await role_service.update(id, data, _caller(current_principal)))
 
     @delete("/{id:int}", opt=requires("roles.delete"), summary="Delete a role no user holds", status_code=204)
-    async def delete_role(self, role_service: RoleSvc, id: ResourceId) -> None:
-        await role_service.delete(id)
+    async def delete_role(self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId) -> None:
+        await role_service.delete(id, _caller(current_principal))
 
 
 class PermissionController(Controller):
@@ -254,17 +273,17 @@ class ProfileController(Controller):
     async def create_my_profile(
         self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, data: JSONBody[ProfileCreate]
     ) -> ProfileOut:
-        return profile_out(await profile_service.create(current_principal.user_id, data))
+        return profile_out(await profile_service.create(current_principal.user_id, data, _caller(current_principal)))
 
     @patch("/me", opt=AUTHENTICATED, summary="Change the caller's profile")
     async def update_my_profile(
         self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, data: JSONBody[ProfileUpdate]
     ) -> ProfileOut:
-        return profile_out(await profile_service.update(current_principal.user_id, data))
+        return profile_out(await profile_service.update(current_principal.user_id, data, _caller(current_principal)))
 
     @delete("/me", opt=AUTHENTICATED, summary="Delete the caller's profile", status_code=204)
     async def delete_my_profile(self, profile_service: ProfileSvc, current_principal: CurrentPrincipal) -> None:
-        await profile_service.delete(current_principal.user_id)
+        await profile_service.delete(current_principal.user_id, _caller(current_principal))
 
     @get("/{user_id:int}", opt=AUTHENTICATED, summary="A user's profile (owner or users.update)")
     async def get_profile(
@@ -283,8 +302,7 @@ class ProfileController(Controller):
         data: JSONBody[ProfileCreate],
     ) -> ProfileOut:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await profile_service.ensure_user(user_id)
-        return profile_out(await profile_service.create(user_id, data))
+        return profile_out(await profile_service.create(user_id, data, _caller(current_principal)))
 
     @patch("/{user_id:int}", opt=AUTHENTICATED, summary="Change a user's profile (owner or users.update)")
     async def update_profile(
@@ -295,8 +313,7 @@ class ProfileController(Controller):
         data: JSONBody[ProfileUpdate],
     ) -> ProfileOut:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await profile_service.ensure_user(user_id)
-        return profile_out(await profile_service.update(user_id, data))
+        return profile_out(await profile_service.update(user_id, data, _caller(current_principal)))
 
     @delete(
         "/{user_id:int}", opt=AUTHENTICATED, summary="Delete a user's profile (owner or users.update)", status_code=204
@@ -305,5 +322,4 @@ class ProfileController(Controller):
         self, profile_service: ProfileSvc, current_principal: CurrentPrincipal, user_id: ResourceId
     ) -> None:
         current_principal.require_self_or(user_id, "users.update")  # before the lookup: no probing which ids exist
-        await profile_service.ensure_user(user_id)
-        await profile_service.delete(user_id)
+        await profile_service.delete(user_id, _caller(current_principal))

@@ -15,6 +15,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from kernel.db.base import IntPrimaryKey, Timestamps, UTCDateTime, lookup_key, module_metadata
 from kernel.events.outbox import Outbox
 
+ADMIN_ROLE = "admin"
+"""The role holding every permission (it cannot be renamed, deactivated, deleted or lose one)."""
+DEFAULT_ROLE = "user"
+"""The role every new account gets, self-registered ones included."""
+
 
 class UserBase(DeclarativeBase):
     """The user module's own registry and MetaData."""

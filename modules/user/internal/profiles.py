@@ -1,4 +1,5 @@
-"""Profiles: one per user, read and written by the owner or by holders of `users.update`."""
+"""Profiles: one per user, read and written by the owner or by holders of `users.update`; another account's
+profile is written only by a caller holding every permission of that account (the no-escalation rule)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
 from kernel.http.fields import present
 from modules.user.api import UserNotFound
 from modules.user.internal.errors import ProfileExists, ProfileNotFound
+from modules.user.internal.escalation import Caller, require_authority_over
 from modules.user.internal.models import User, UserProfile
 from modules.user.internal.schemas import Address, ProfileCreate, ProfileUpdate, SocialLinks
 
@@ -72,18 +74,20 @@ class ProfileService:
             raise ProfileNotFound()
         return profile
 
-    async def get_for_update(self, user_id: int) -> UserProfile:
-        """The profile, locked until this transaction ends (concurrent changes take turns)."""
-        await self.ensure_user(user_id)
+    async def get_for_update(self, user_id: int, caller: Caller) -> UserProfile:
+        """The profile, locked until this transaction ends (concurrent changes take turns), once the caller
+        may write it."""
+        await self._authorize(user_id, caller)
         profile = await get_locked(self.session, UserProfile, UserProfile.user_id == user_id)
         if profile is None:
             raise ProfileNotFound()
         return profile
 
-    async def create(self, user_id: int, data: ProfileCreate) -> UserProfile:
+    async def create(self, user_id: int, data: ProfileCreate, caller: Caller) -> UserProfile:
         # Locking the user's row makes a concurrent deletion of the user wait for us, or us see it.
         if not await lock_rows(self.session, User, User.id == user_id):
             raise UserNotFound()
+        await self._authorize(user_id, caller)
         errors = FieldErrors()
         profile = UserProfile(
             user_id=user_id,
@@ -103,8 +107,8 @@ class ProfileService:
         await self.session.commit()
         return profile
 
-    async def update(self, user_id: int, data: ProfileUpdate) -> UserProfile:
-        profile = await self.get_for_update(user_id)
+    async def update(self, user_id: int, data: ProfileUpdate, caller: Caller) -> UserProfile:
+        profile = await self.get_for_update(user_id, caller)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.date_of_birth):
@@ -126,10 +130,17 @@ class ProfileService:
             await self.session.commit()
         return profile
 
-    async def delete(self, user_id: int) -> None:
-        profile = await self.get_for_update(user_id)
+    async def delete(self, user_id: int, caller: Caller) -> None:
+        profile = await self.get_for_update(user_id, caller)
         await self.session.delete(profile)
         await self.session.commit()
+
+    async def _authorize(self, user_id: int, caller: Caller) -> None:
+        """404 for an unknown user; 403 for another account holding a permission the caller does not."""
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        await require_authority_over(self.session, caller, user)
 
     async def ensure_user(self, user_id: int) -> None:
         if await self.session.scalar(select(User.id).where(User.id == user_id)) is None:

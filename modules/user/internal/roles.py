@@ -1,5 +1,6 @@
 """Role and permission use cases. A change to a role reaches tokens by revoking its holders' tokens: their next
-token (after a refresh or login) carries the new permissions."""
+token (after a refresh or login) carries the new permissions. What a role gives its holders changes only
+within the caller's own permissions (the no-escalation rule, `escalation.py`)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,20 @@ from modules.user.internal.errors import (
     RoleNameTaken,
     RoleNotFound,
 )
+from modules.user.internal.escalation import Caller, require_all, require_may_change_role
 from modules.user.internal.mappers import active_role_names
-from modules.user.internal.models import Permission, Role, User, outbox, role_permissions, user_roles
+from modules.user.internal.models import (
+    ADMIN_ROLE,
+    DEFAULT_ROLE,
+    Permission,
+    Role,
+    User,
+    outbox,
+    role_permissions,
+    user_roles,
+)
 from modules.user.internal.schemas import RoleCreate, RoleStats, RoleUpdate
-from modules.user.internal.service import ADMIN_ROLE, DEFAULT_ROLE, NAME_MAX, NAME_MIN
+from modules.user.internal.service import NAME_MAX, NAME_MIN
 
 SORTABLE = {
     "createdAt": "created_at",
@@ -96,12 +107,13 @@ class RoleService:
             average_permissions_per_role=round(grants / total, 2) if total else 0.0,
         )
 
-    async def create(self, data: RoleCreate) -> Role:
+    async def create(self, data: RoleCreate, caller: Caller) -> Role:
         errors = FieldErrors()
         name = trimmed(errors, "name", data.name, NAME_MIN, NAME_MAX)
         permissions = (
             await self.resolve_permissions(errors, data.permission_ids) if data.permission_ids is not None else []
         )
+        require_all(caller.permissions, (p.name for p in permissions))  # before naming unknown ids
         errors.raise_if_any()
         await self._ensure_name_free(name)
         role = Role(
@@ -116,7 +128,7 @@ class RoleService:
         await self.session.commit()
         return role
 
-    async def update(self, role_id: int, data: RoleUpdate) -> Role:
+    async def update(self, role_id: int, data: RoleUpdate, caller: Caller) -> Role:
         role = await self.get_for_update(role_id)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
@@ -131,6 +143,13 @@ class RoleService:
         permissions = None
         if present(data.permission_ids):
             permissions = await self.resolve_permissions(errors, data.permission_ids)
+        await require_may_change_role(  # before naming unknown ids or protected roles
+            self.session,
+            caller,
+            role,
+            role.permissions if permissions is None else permissions,
+            active_changes="is_active" in changes and changes["is_active"] != role.is_active,
+        )
         errors.raise_if_any()
 
         changed = differences(role, changes)
@@ -171,8 +190,10 @@ class RoleService:
         await self.session.commit()
         return role
 
-    async def delete(self, role_id: int) -> None:
+    async def delete(self, role_id: int, caller: Caller) -> None:
+        """Deleting a role takes every permission out of it: the caller must hold them all."""
         role = await self.get_for_update(role_id)
+        await require_may_change_role(self.session, caller, role, [])
         if role.name_key == ADMIN_ROLE:
             raise AdminRoleProtected("The admin role cannot be deleted")
         if role.name_key == DEFAULT_ROLE:

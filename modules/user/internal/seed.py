@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.modules import ModuleContext
 from kernel.settings import SettingsError
-from modules.user.internal.models import Permission, Role
+from modules.user.internal.models import ADMIN_ROLE, Permission, Role
 from modules.user.internal.password_policy import password_problems
 from modules.user.internal.passwords import hash_password
-from modules.user.internal.service import ADMIN_ROLE, UserService
+from modules.user.internal.service import UserService
 
 log = logging.getLogger("freightdesk.user")
 

@@ -28,15 +28,14 @@ from kernel.security.throttle import LoginThrottle
 from modules.user.api import EmailTaken, NewUser, UserNotFound
 from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 from modules.user.internal.errors import DefaultRoleUnavailable, LastAdministrator, SelfDeletion
+from modules.user.internal.escalation import Caller, require_authority_over, require_may_grant
 from modules.user.internal.mappers import active_role_names
-from modules.user.internal.models import Role, User, UserProfile, outbox, user_roles
+from modules.user.internal.models import ADMIN_ROLE, DEFAULT_ROLE, Role, User, UserProfile, outbox, user_roles
 from modules.user.internal.password_policy import check_password
 from modules.user.internal.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from modules.user.internal.schemas import UserCreate, UserUpdate
 
 NAME_MIN, NAME_MAX = 2, 50
-ADMIN_ROLE = "admin"
-DEFAULT_ROLE = "user"
 SORTABLE = {
     "createdAt": "created_at",
     "updatedAt": "updated_at",
@@ -180,8 +179,9 @@ class UserService:
 
     # ---- writes
 
-    async def create(self, data: UserCreate) -> User:
-        """POST /users: roles from `roleIds`, else the role `user`."""
+    async def create(self, data: UserCreate, caller: Caller) -> User:
+        """POST /users: roles from `roleIds` (the caller must hold every permission of them), else the role
+        `user`."""
         errors = FieldErrors()
         email = normalize_email(data.email)
         first_name = clean_name(errors, "firstName", data.first_name)
@@ -189,6 +189,7 @@ class UserService:
         check_password(errors, "password", data.password, email)
         if data.role_ids is not None:
             roles = await self.resolve_roles(errors, "roleIds", data.role_ids)
+            await require_may_grant(self.session, caller, roles)  # before naming unknown ids or taken emails
         else:
             roles = await self._default_roles()
         errors.raise_if_any()
@@ -238,10 +239,12 @@ class UserService:
             roles=roles,
         )
 
-    async def update(self, user_id: int, data: UserUpdate, own_password_change: bool = False) -> User:
-        """PATCH /users/{id}. Who may send which field is the controller's decision; a user changing their own
-        password (`own_password_change`) proves the current one, and a wrong one counts as a failed sign-in."""
+    async def update(self, user_id: int, data: UserUpdate, caller: Caller) -> User:
+        """PATCH /users/{id}. Which fields the caller may send is the controller's decision; the no-escalation
+        rule is checked here, before anything else about the account. A user changing their own password
+        proves the current one, and a wrong one counts as a failed sign-in."""
         user = await self.get_for_update(user_id)
+        await require_authority_over(self.session, caller, user)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.email):
@@ -263,7 +266,9 @@ class UserService:
         if changes.get("is_active") is False or present(data.role_ids):
             await self._lock_admin_role()  # before the roles' shared locks: never upgrade a shared lock
         new_roles = await self.resolve_roles(errors, "roleIds", data.role_ids) if present(data.role_ids) else None
-        proves_current = own_password_change and present(data.password)
+        if new_roles is not None:
+            await require_may_grant(self.session, caller, new_roles)
+        proves_current = caller.user_id == user.id and present(data.password)
         if proves_current and not present(data.current_password):
             errors.add("currentPassword", "is required to change your own password")
         errors.raise_if_any()
@@ -306,12 +311,15 @@ class UserService:
             await self.throttle.failed(user.email, None)
             raise ValidationFailed({"currentPassword": ["is incorrect"]})
 
-    async def set_roles(self, user_id: int, role_ids: Iterable[int]) -> User:
-        """PATCH /users/{id}/roles: replace the set (at least one active role)."""
+    async def set_roles(self, user_id: int, role_ids: Iterable[int], caller: Caller) -> User:
+        """PATCH /users/{id}/roles: replace the set (at least one active role), within the caller's own
+        permissions (no-escalation rule)."""
         user = await self.get_for_update(user_id)
+        await require_authority_over(self.session, caller, user)
         errors = FieldErrors()
         await self._lock_admin_role()  # before the roles' shared locks: never upgrade a shared lock
         roles = await self.resolve_roles(errors, "roleIds", list(role_ids))
+        await require_may_grant(self.session, caller, roles)  # before naming unknown ids
         errors.raise_if_any()
         if {r.id for r in roles} == {r.id for r in user.roles}:
             return user
@@ -325,10 +333,11 @@ class UserService:
         await self.session.commit()
         return user
 
-    async def delete(self, user_id: int, acting_user_id: int) -> None:
-        if user_id == acting_user_id:
+    async def delete(self, user_id: int, caller: Caller) -> None:
+        if user_id == caller.user_id:
             raise SelfDeletion()
         user = await self.get_for_update(user_id)
+        await require_authority_over(self.session, caller, user)
         await self._ensure_not_last_admin(user)
         await self.session.execute(delete(UserProfile).where(UserProfile.user_id == user.id))
         await self.session.delete(user)
