@@ -1,4 +1,4 @@
-"""The no-escalation rule (docs/api.md §3.7, ADR 0006): no caller gives anyone, another account or itself, a
+"""The no-escalation rule (docs/api.md §3.7, ADR 0007): no caller gives anyone, another account or itself, a
 permission the caller does not hold, nor acts on an account more privileged than itself.
 
 The route-table test reads every write route under /users, /roles and /profiles from the app itself, as

@@ -1,4 +1,4 @@
-"""The no-escalation rule (docs/api.md §3.7, docs/adr/0006-no-escalation.md): no caller gives anyone, another
+"""The no-escalation rule (docs/api.md §3.7, docs/adr/0007-no-escalation.md): no caller gives anyone, another
 account or itself, a permission the caller does not hold, nor acts on an account more privileged than itself.
 
 The services apply it before any write, with the caller as plain values (`Caller`): every write of users,
