@@ -161,10 +161,20 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _response(request, status, error_body(request, status, message or "Error"), headers)
 
 
+STORE_RETRY_AFTER_SECONDS = 5
+"""What a 503 for a shared store outage asks the client to wait: long enough for a Redis restart."""
+
+
 def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
-    """The shared store is needed for this request (revocations, sessions) and did not answer: fail closed."""
-    log.warning("shared store unavailable", extra={"path": request.url.path})
-    return _response(request, 503, error_body(request, 503, "Service Unavailable"))
+    """The shared store is needed for this request (revocations, sign-in throttling, rate limits) and did not
+    answer: fail closed."""
+    log.warning("shared store unavailable", extra={"path": request.url.path, "error": str(exc)})
+    return _response(
+        request,
+        503,
+        error_body(request, 503, "Service Unavailable"),
+        {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
