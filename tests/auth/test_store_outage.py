@@ -42,6 +42,11 @@ async def test_login_is_503_and_never_unthrottled_while_redis_is_down(
         assert_unavailable(await client.post(LOGIN, json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
         for _ in range(8):  # guesses are refused, not answered (and not left uncounted)
             assert_unavailable(await client.post(LOGIN, json=WRONG))
+        # the rate-limited routes cannot count either: refused, not served unlimited
+        body = {"email": "new@example.com", "password": "Correct-Horse-42", "firstName": "N", "lastName": "P"}
+        assert_unavailable(await client.post("/api/v1/auth/register", json=body))
+        assert_unavailable(await client.post("/api/v1/auth/refresh", json={"refreshToken": "x"}))
+        assert_unavailable(await client.post("/api/v1/auth/validate-token", json={"token": "x"}))
 
         own_redis.start()  # an empty Redis: nothing was counted while it was away, nothing needed to be
         for _ in range(5):

@@ -1,4 +1,6 @@
-"""Sign-in throttling (docs/api.md §3): per email and per client IP, counted in the shared store.
+"""Sign-in throttling and request rate limits (docs/api.md §3.3, §3.8), counted in the shared store.
+
+**Sign-in throttling** (`LoginThrottle`) counts failed password checks per email and per client IP.
 
 Shared by every place that checks a password: login (auth), change-password (auth) and a user changing
 their own password through PATCH /users/{id} (user), so a stolen access token is no unthrottled oracle.
@@ -60,6 +62,36 @@ class LoginThrottle:
 
     async def succeeded(self, email: str) -> None:
         await self.store.delete(self._email_key(email))
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` requests per client IP in a fixed window of `window_seconds` that starts with the
+    first request; past it, 429 until the window ends. `name` keys the counters (one set per route)."""
+
+    name: str
+    limit: int
+    window_seconds: int
+
+
+class RateLimiter:
+    """**Request rate limits** (`RateLimit`): every request counts, answered or refused, valid or not.
+
+    Like the sign-in throttle it fails closed: when the store cannot count, `StoreUnavailable` (503)."""
+
+    def __init__(self, store: SharedStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def key(limit: RateLimit, client: str) -> str:
+        return f"rate:{limit.name}:ip:{client}"
+
+    async def hit(self, limit: RateLimit, client: str) -> None:
+        """Count one request of `client`; raise TooManyRequests once it is over the limit."""
+        key = self.key(limit, client)
+        if await self.store.increment(key, limit.window_seconds) > limit.limit:
+            retry_after = await seconds_left(self.store, key, limit.window_seconds)
+            raise TooManyRequests(retry_after, "Too many requests; try again later")
 
 
 async def seconds_left(store: SharedStore, key: str, window_seconds: int) -> int:
