@@ -30,7 +30,7 @@ from kernel.contracts.errors import (
     Unprocessable,
     ValidationFailed,
 )
-from kernel.db.errors import is_transient_database_error
+from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
 from kernel.http.envelope import error_body
 from kernel.http.validation import collect_field_errors, humanize
 from kernel.store import StoreUnavailable
@@ -178,6 +178,14 @@ def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavaila
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_missing_table_error(exc):
+        # Not a bug in the request: the module's database has no tables yet (production does not migrate on
+        # start). 503 like readiness says, until `freightdesk db upgrade` has run.
+        log.error(
+            "database not migrated; run `freightdesk db upgrade`",
+            extra={"path": request.url.path, "error": database_error_text(exc)},
+        )
+        return _response(request, 503, error_body(request, 503, "Service Unavailable"))
     if not is_transient_database_error(exc):
         return handle_unexpected(request, exc)
     log.warning(
@@ -191,7 +199,7 @@ def handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryErro
     """advanced-alchemy's repositories wrap every database error, an outage included, in their own types
     (which its plugin would answer with a 409 in another shape): unwrap and answer as for a direct query."""
     cause = exc.__cause__
-    if isinstance(cause, Exception) and is_transient_database_error(cause):
+    if isinstance(cause, Exception) and (is_transient_database_error(cause) or is_missing_table_error(cause)):
         return handle_database_error(request, cause)
     if isinstance(exc, RepositoryNotFound):
         return _response(request, 404, error_body(request, 404, "Not found"))
