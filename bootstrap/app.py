@@ -19,15 +19,18 @@ from litestar.plugins import InitPluginProtocol
 from bootstrap.runtime import Runtime, app_version, build_runtime
 from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, access_guard, access_of
 from kernel.http.body import check_request
+from kernel.http.client_address import client_address_middleware
 from kernel.http.envelope import RAW_BODY, EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
 from kernel.http.openapi import document_error_responses
+from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
 from kernel.logging import configure_logging
 from kernel.security.policy import TokenAccessPolicy
 from kernel.security.principal import PRINCIPAL_DEPENDENCY, provide_principal
+from kernel.security.throttle import RateLimiter
 from kernel.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -115,10 +118,15 @@ def _app_for(runtime: Runtime) -> Litestar:
         route_handlers=[api, metrics],
         plugins=[RuntimePlugin(runtime)],
         dependencies={PRINCIPAL_DEPENDENCY: Provide(provide_principal)},
-        guards=[access_guard],
+        guards=[access_guard, rate_limit_guard],
         before_request=check_request,
         before_send=[ensure_correlation_header],
-        middleware=[correlation_middleware_factory, metrics_config.middleware],
+        middleware=[
+            # first: every later reader (access log, rate limits, sessions) sees the client's own address
+            *([client_address_middleware(settings.trusted_proxies)] if settings.trusted_proxies else []),
+            correlation_middleware_factory,
+            metrics_config.middleware,
+        ],
         exception_handlers=exception_handlers(),
         response_class=EnvelopedResponse,
         request_max_body_size=MAX_BODY_BYTES,
@@ -143,6 +151,7 @@ def _app_for(runtime: Runtime) -> Litestar:
                     runtime.security.verifier,
                     {settings.metrics_token: frozenset({METRICS_PERMISSION})} if settings.metrics_token else None,
                 ),
+                RATE_LIMITER_STATE_KEY: RateLimiter(runtime.security.store),
                 RUNTIME_STATE_KEY: runtime,
             }
         ),

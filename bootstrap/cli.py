@@ -114,7 +114,9 @@ def run(host: str, port: int, modules_: str | None) -> None:
             asyncio.run(_seed(settings, demo=True, modules=modules, only=fresh))
     app = create_app(settings, modules)
     _freeze_startup_heap()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    # proxy_headers off: the app reads X-Forwarded-For itself, from FREIGHTDESK_TRUSTED_PROXIES only
+    # (kernel.http.client_address); uvicorn would otherwise believe it from 127.0.0.1 by default.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
 
 
 def _freeze_startup_heap() -> None:

@@ -18,7 +18,7 @@ from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
-from kernel.health import HealthRegistry, ModuleProbe, redis_check
+from kernel.health import UNHEALTHY, HealthRegistry, ModuleProbe, redis_check
 from kernel.modules import AssembledModule, ModuleContext, ModuleDescriptor, protocol_owner
 from kernel.security.context import Security
 from kernel.settings import Settings, SettingsError
@@ -192,6 +192,7 @@ def build_runtime(
     health = HealthRegistry(version=app_version(), transport=transport.name)
     if redis is not None:
         health.process_checks["redis"] = redis_check(redis)
+        health.readiness_checks["redis"] = redis_check(redis, failing=UNHEALTHY)
     for module in hosted:
         health.modules[module.name] = ModuleProbe(
             module=module.name,

@@ -75,8 +75,10 @@ async def check_outbox(session_maker: async_sessionmaker[AsyncSession], outbox: 
     }
 
 
-def redis_check(client: Redis) -> CheckFn:
-    """Redis round trip. A failing Redis degrades the process; it never makes it unhealthy."""
+def redis_check(client: Redis, failing: str = DEGRADED) -> CheckFn:
+    """Redis round trip; a failure reports `failing`. In the process health a failing Redis degrades the
+    process, never makes it unhealthy (modules that need no store keep serving); readiness asks with
+    `failing=UNHEALTHY`, because without the store no sign-in and no authenticated request can succeed."""
 
     async def check() -> Check:
         started = time.perf_counter()
@@ -84,7 +86,7 @@ def redis_check(client: Redis) -> CheckFn:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
                 await client.ping()
         except Exception as exc:
-            return {"status": DEGRADED, "latencyMs": _ms(started), "message": _failure(exc)}
+            return {"status": failing, "latencyMs": _ms(started), "message": _failure(exc)}
         return {"status": HEALTHY, "latencyMs": _ms(started)}
 
     return check
@@ -134,6 +136,8 @@ class HealthRegistry:
         self.started_at = started_at if started_at is not None else time.monotonic()
         self.modules: dict[str, ModuleProbe] = {}
         self.process_checks: dict[str, CheckFn] = {}
+        self.readiness_checks: dict[str, CheckFn] = {}
+        """Process-wide dependencies readiness needs besides the module databases (the shared store)."""
 
     def uptime(self) -> float:
         return round(time.monotonic() - self.started_at, 3)
@@ -186,12 +190,17 @@ class HealthRegistry:
         return check
 
     async def ready(self) -> tuple[bool, dict[str, Any]]:
-        """Ready when every hosted module's database answers and its migrations are at head."""
+        """Ready when every hosted module's database answers and its migrations are at head, and every
+        readiness check (Redis, when configured) passes. Returns the verdict and `{modules, checks?}`."""
         names = list(self.modules)
         results = await asyncio.gather(*(self._readiness(self.modules[name]) for name in names))
-        details = dict(zip(names, results, strict=True))
+        document: dict[str, Any] = {"modules": dict(zip(names, results, strict=True))}
         ok = all(r["database"]["status"] == HEALTHY and r["migrations"]["status"] == HEALTHY for r in results)
-        return ok, details
+        if self.readiness_checks:
+            checks = {name: await run() for name, run in self.readiness_checks.items()}
+            document["checks"] = checks
+            ok = ok and all(c["status"] == HEALTHY for c in checks.values())
+        return ok, document
 
     @staticmethod
     async def _readiness(probe: ModuleProbe) -> dict[str, Check]:

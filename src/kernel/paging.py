@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from kernel.contracts.errors import FieldErrors
-from kernel.contracts.text import has_control_characters
+from kernel.contracts.text import has_control_characters, normalized
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -94,7 +94,7 @@ def parse_list_params(
 
     search = query.get("search")
     if search is not None:
-        search = search.strip() or None
+        search = normalized(search) or None  # names are stored in NFKC form (kernel.contracts.text)
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
             own_errors.add("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
         elif search is not None and has_control_characters(search):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kernel.http.client_address import Network, parse_networks
+
 ENVIRONMENTS = ("development", "production")
 EVENT_TRANSPORTS = ("inprocess", "redis")
 DEFAULT_DEV_CORS_ORIGINS = ("http://localhost:3000",)
@@ -128,6 +130,8 @@ class Settings:
     Freightdesk installations, or test runs) can share one Redis database without meeting each other's keys."""
     event_transport: str = "inprocess"
     cors_origins: tuple[str, ...] = DEFAULT_DEV_CORS_ORIGINS
+    trusted_proxies: tuple[Network, ...] = ()
+    """Reverse proxies whose `X-Forwarded-For` is believed (kernel.http.client_address); none by default."""
     log_level: str = "INFO"
     log_json: bool = True
     auto_migrate: bool = True
@@ -185,6 +189,13 @@ class Settings:
             if origin != "*" and urlsplit(origin).scheme not in {"http", "https"}:
                 raise SettingsError(f"FREIGHTDESK_CORS_ORIGINS: {origin!r} is not an http(s) origin")
 
+        try:
+            trusted_proxies = parse_networks(_csv(values.get("FREIGHTDESK_TRUSTED_PROXIES", "")))
+        except ValueError as exc:
+            raise SettingsError(
+                f"FREIGHTDESK_TRUSTED_PROXIES: {exc}; expected a comma list such as 10.0.0.0/8,::1"
+            ) from None
+
         log_level = values.get("FREIGHTDESK_LOG_LEVEL", "INFO").strip().upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"FREIGHTDESK_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -200,6 +211,7 @@ class Settings:
             redis_key_prefix=values.get("FREIGHTDESK_REDIS_KEY_PREFIX", "").strip() or DEFAULT_REDIS_KEY_PREFIX,
             event_transport=transport,
             cors_origins=cors,
+            trusted_proxies=trusted_proxies,
             log_level=log_level,
             log_json=log_format == "json",
             auto_migrate=parse_bool(

@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_single_process() -> None:
     assert settings.redis_url is None
     assert (settings.db_timeout_seconds, settings.redis_timeout_seconds) == (5.0, 2.0)
     assert settings.cors_origins == ("http://localhost:3000",)
+    assert settings.trusted_proxies == ()  # the socket peer is the client; X-Forwarded-For is ignored
     assert settings.database_url("carrier", "carrier.sqlite") == "sqlite+aiosqlite:///var/carrier.sqlite"
 
 
@@ -46,6 +47,7 @@ def test_auth_and_user_share_the_identity_file_by_default() -> None:
         ({"FREIGHTDESK_AUTO_MIGRATE": "perhaps"}, "FREIGHTDESK_AUTO_MIGRATE"),
         ({"FREIGHTDESK_DB_TIMEOUT": "0"}, "FREIGHTDESK_DB_TIMEOUT"),
         ({"FREIGHTDESK_REDIS_TIMEOUT": "soon"}, "FREIGHTDESK_REDIS_TIMEOUT"),
+        ({"FREIGHTDESK_TRUSTED_PROXIES": "10.0.0.1,proxy.internal"}, "FREIGHTDESK_TRUSTED_PROXIES"),
     ],
 )
 def test_a_wrong_setting_fails_fast_naming_it(values: dict[str, str], named: str) -> None:

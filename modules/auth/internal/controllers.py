@@ -13,7 +13,9 @@ from litestar.params import JSONBody
 from kernel.contracts.errors import Unauthorized
 from kernel.http.access import AUTHENTICATED, PUBLIC
 from kernel.http.envelope import RAW_BODY
+from kernel.http.rate_limit import rate_limited
 from kernel.security.principal import Principal
+from kernel.security.throttle import RateLimit
 from modules.auth.internal.schemas import (
     AuthResponse,
     ChangePasswordRequest,
@@ -25,6 +27,11 @@ from modules.auth.internal.schemas import (
 )
 from modules.auth.internal.service import AuthService, ClientInfo, SignedIn
 from modules.user.api import NewUser, UserNotFound, UserView
+
+# Per client IP (docs/api.md §3.8). Login has its own limits on failed attempts (kernel.security.throttle).
+REGISTER_LIMIT = RateLimit("auth:register", limit=20, window_seconds=60 * 60)
+REFRESH_LIMIT = RateLimit("auth:refresh", limit=120, window_seconds=60)
+VALIDATE_TOKEN_LIMIT = RateLimit("auth:validate-token", limit=600, window_seconds=60)
 
 
 def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
@@ -52,7 +59,12 @@ class AuthController(Controller):
     ) -> AuthResponse:
         return auth_response(await auth_service.login(data.email, data.password, client_info(request)))
 
-    @post("/register", opt=PUBLIC, status_code=201, summary="Create an account (role `user`) and sign in")
+    @post(
+        "/register",
+        opt={**PUBLIC, **rate_limited(REGISTER_LIMIT)},
+        status_code=201,
+        summary="Create an account (role `user`) and sign in",
+    )
     async def register(
         self,
         request: Request[Any, Any, Any],
@@ -68,7 +80,12 @@ class AuthController(Controller):
         )
         return auth_response(await auth_service.register(new_user, client_info(request)))
 
-    @post("/refresh", opt=PUBLIC, status_code=200, summary="Trade a refresh token for new tokens (rotated)")
+    @post(
+        "/refresh",
+        opt={**PUBLIC, **rate_limited(REFRESH_LIMIT)},
+        status_code=200,
+        summary="Trade a refresh token for new tokens (rotated)",
+    )
     async def refresh(self, auth_service: NamedDependency[AuthService], data: JSONBody[RefreshRequest]) -> AuthResponse:
         return auth_response(await auth_service.refresh(data.refresh_token))
 
@@ -93,7 +110,7 @@ class AuthController(Controller):
 
     @post(
         "/validate-token",
-        opt=PUBLIC,
+        opt={**PUBLIC, **rate_limited(VALIDATE_TOKEN_LIMIT)},
         status_code=200,
         summary="Check an access token; returns its user",
         description='Body `{"token": "<access token>"}`. Whatever is wrong (the body, the token, its user) is '

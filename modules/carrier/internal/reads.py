@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel.contracts.text import name_key
 from kernel.db.pages import fetch_page
 from kernel.db.reads import attribute_columns, read_one
 from kernel.paging import ListParams, Page
@@ -56,7 +57,7 @@ class CarrierReads:
         return found
 
     async def get_by_name(self, name: str) -> CarrierView:
-        row = await read_one(self._engine, _SELECT.where(Carrier.name_key == name.strip().lower()))
+        row = await read_one(self._engine, _SELECT.where(Carrier.name_key == name_key(name)))
         if row is None:
             raise CarrierNotFound()
         return view_of(row)

@@ -16,7 +16,7 @@ from kernel.contracts.changes import apply_changes
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.money import is_currency, rate_problem
-from kernel.contracts.text import optional_text, trimmed
+from kernel.contracts.text import name_key, optional_text, trimmed
 from kernel.db.locking import flush_or_conflict, get_locked
 from modules.carrier.api import CarrierNameTaken, CarrierNotFound
 from modules.carrier.events import (
@@ -82,7 +82,7 @@ class CarrierService:
         values = _normalized(errors, new)
         errors.raise_if_any()
         await self._ensure_name_free(values["name"])
-        carrier = Carrier(**values, name_key=values["name"].lower())
+        carrier = Carrier(**values, name_key=name_key(values["name"]))
         self.session.add(carrier)
         await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
         self._publish(CarrierCreated(carrier_id=carrier.id, name=carrier.name, is_active=carrier.is_active))
@@ -95,13 +95,13 @@ class CarrierService:
         errors = FieldErrors()
         values = _normalized(errors, changes)
         errors.raise_if_any()
-        if "name" in values and values["name"].lower() != carrier.name_key:
+        if "name" in values and name_key(values["name"]) != carrier.name_key:
             await self._ensure_name_free(values["name"])
         was_active = carrier.is_active
         changed = apply_changes(carrier, values)
         if not changed:
             return view_of(carrier)
-        carrier.name_key = carrier.name.lower()
+        carrier.name_key = name_key(carrier.name)
         await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
         self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[event_field_name(a) for a in changed]))
         if carrier.is_active != was_active:
@@ -125,7 +125,7 @@ class CarrierService:
         return carrier
 
     async def _ensure_name_free(self, name: str) -> None:
-        taken = await self.session.scalar(select(Carrier.id).where(Carrier.name_key == name.lower()))
+        taken = await self.session.scalar(select(Carrier.id).where(Carrier.name_key == name_key(name)))
         if taken is not None:
             raise CarrierNameTaken()
 

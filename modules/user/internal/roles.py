@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors
-from kernel.contracts.text import optional_text, trimmed
+from kernel.contracts.text import name_key, optional_text, trimmed
 from kernel.db.base import utc_now
 from kernel.db.locking import flush_or_conflict, get_locked
 from kernel.db.pages import fetch_page
@@ -71,7 +71,7 @@ class RoleService:
         return role
 
     async def get_by_name(self, name: str) -> Role:
-        role: Role | None = await self.session.scalar(select(Role).where(Role.name_key == name.strip().lower()))
+        role: Role | None = await self.session.scalar(select(Role).where(Role.name_key == name_key(name)))
         if role is None:
             raise RoleNotFound()
         return role
@@ -118,7 +118,7 @@ class RoleService:
         await self._ensure_name_free(name)
         role = Role(
             name=name,
-            name_key=name.lower(),
+            name_key=name_key(name),
             description=optional_text(data.description),
             is_active=data.is_active,
             permissions=permissions,
@@ -156,7 +156,7 @@ class RoleService:
         permissions_changed = permissions is not None and {p.id for p in permissions} != {
             p.id for p in role.permissions
         }
-        renamed_or_deactivated = ("name" in changed and changes["name"].lower() != role.name_key) or changes.get(
+        renamed_or_deactivated = ("name" in changed and name_key(changes["name"]) != role.name_key) or changes.get(
             "is_active"
         ) is False
         if role.name_key == ADMIN_ROLE and renamed_or_deactivated:
@@ -166,13 +166,13 @@ class RoleService:
             raise AdminRoleProtected("The admin role keeps every permission")
         if role.name_key == DEFAULT_ROLE and renamed_or_deactivated:
             raise DefaultRoleProtected()
-        if "name" in changed and changes["name"].lower() != role.name_key:
+        if "name" in changed and name_key(changes["name"]) != role.name_key:
             await self._ensure_name_free(changes["name"])
         if not changed and not permissions_changed:
             return role
         apply_changes(role, changed)
         if "name" in changed:
-            role.name_key = role.name.lower()
+            role.name_key = name_key(role.name)
         if permissions_changed and permissions is not None:
             role.permissions = permissions
             role.updated_at = utc_now()  # a change of the association alone does not touch the row
@@ -220,7 +220,7 @@ class RoleService:
         return list(found)
 
     async def _ensure_name_free(self, name: str) -> None:
-        if await self.session.scalar(select(Role.id).where(Role.name_key == name.lower())) is not None:
+        if await self.session.scalar(select(Role.id).where(Role.name_key == name_key(name))) is not None:
             raise RoleNameTaken()
 
 

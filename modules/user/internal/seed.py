@@ -4,7 +4,8 @@ Idempotent: every start may run it. Only what is missing is added: permissions b
 role gets its seeded permissions; the `admin` role also gains any permission added later), the default
 administrator only while no user holds `admin`, demo users only when their email is free.
 
-Demo users share the password `Freightdesk-Demo-1` (documented here, never logged).
+Demo users share the password `Freightdesk-Demo-1`, never logged. The accounts are listed in the README and
+docs/reference-data.md; tests/docs/test_demo_accounts.py keeps those tables and this list in step.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
-from kernel.contracts.text import trimmed
+from kernel.contracts.text import name_key, trimmed
 from kernel.db.base import utc_now
 from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
 from kernel.db.pages import fetch_page
@@ -108,7 +108,7 @@ class UserService:
         if is_active is not None:
             statement = statement.where(User.is_active == is_active)
         if role is not None:
-            statement = statement.where(User.roles.any(Role.name_key == role.strip().lower()))
+            statement = statement.where(User.roles.any(Role.name_key == name_key(role)))
         return await fetch_page(self.session, statement, params, model=User, search_columns=SEARCHABLE)
 
     async def active(self) -> Sequence[User]:
@@ -122,8 +122,7 @@ class UserService:
 
     async def with_role(self, role_name: str) -> Sequence[User]:
         """Holders of the role (any case); an unknown role has none, as with the list's `role` filter."""
-        role_key = role_name.strip().lower()
-        statement = select(User).where(User.roles.any(Role.name_key == role_key)).order_by(User.id)
+        statement = select(User).where(User.roles.any(Role.name_key == name_key(role_name))).order_by(User.id)
         return (await self.session.scalars(statement)).all()
 
     # ---- credentials (used by the directory, for the auth module)

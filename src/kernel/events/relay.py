@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kernel.db.errors import is_transient_database_error
+from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
 from kernel.db.locking import lock_rows
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
@@ -159,14 +159,7 @@ class OutboxRelay:
                     await self.relay_pending()
                 except Exception as exc:
                     if not failing:
-                        outage = is_transient_database_error(exc)
-                        log.warning(
-                            "outbox relay cannot reach its database; retrying every pass until it can"
-                            if outage
-                            else "outbox relay pass failed; retrying every pass",
-                            extra={"module_name": self.outbox.module, "error": repr(exc)},
-                            exc_info=not outage,  # an outage needs no traceback; anything else does
-                        )
+                        self._log_failing(exc)
                     failing = True
                 else:
                     if failing:
@@ -177,6 +170,25 @@ class OutboxRelay:
                 wake.clear()
         finally:
             self.outbox.forget(wake)
+
+    def _log_failing(self, exc: Exception) -> None:
+        """One line when passes start failing. An outage or a database not migrated yet (production before
+        `freightdesk db upgrade`) needs no traceback; anything else does."""
+        extra = {"module_name": self.outbox.module}
+        if is_missing_table_error(exc):
+            log.warning(
+                "outbox relay waits for its tables (run `freightdesk db upgrade`); retrying every pass",
+                extra={**extra, "error": database_error_text(exc)},
+            )
+        elif is_transient_database_error(exc):
+            log.warning(
+                "outbox relay cannot reach its database; retrying every pass until it can",
+                extra={**extra, "error": database_error_text(exc)},
+            )
+        else:
+            log.warning(
+                "outbox relay pass failed; retrying every pass", extra={**extra, "error": repr(exc)}, exc_info=exc
+            )
 
     def start(self) -> None:
         if self._task is None:

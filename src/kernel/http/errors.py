@@ -30,7 +30,7 @@ from kernel.contracts.errors import (
     Unprocessable,
     ValidationFailed,
 )
-from kernel.db.errors import is_transient_database_error
+from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
 from kernel.http.envelope import error_body
 from kernel.http.validation import collect_field_errors, humanize
 from kernel.store import StoreUnavailable
@@ -161,13 +161,31 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _response(request, status, error_body(request, status, message or "Error"), headers)
 
 
+STORE_RETRY_AFTER_SECONDS = 5
+"""What a 503 for a shared store outage asks the client to wait: long enough for a Redis restart."""
+
+
 def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
-    """The shared store is needed for this request (revocations, sessions) and did not answer: fail closed."""
-    log.warning("shared store unavailable", extra={"path": request.url.path})
-    return _response(request, 503, error_body(request, 503, "Service Unavailable"))
+    """The shared store is needed for this request (revocations, sign-in throttling, rate limits) and did not
+    answer: fail closed."""
+    log.warning("shared store unavailable", extra={"path": request.url.path, "error": str(exc)})
+    return _response(
+        request,
+        503,
+        error_body(request, 503, "Service Unavailable"),
+        {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_missing_table_error(exc):
+        # Not a bug in the request: the module's database has no tables yet (production does not migrate on
+        # start). 503 like readiness says, until `freightdesk db upgrade` has run.
+        log.error(
+            "database not migrated; run `freightdesk db upgrade`",
+            extra={"path": request.url.path, "error": database_error_text(exc)},
+        )
+        return _response(request, 503, error_body(request, 503, "Service Unavailable"))
     if not is_transient_database_error(exc):
         return handle_unexpected(request, exc)
     log.warning(
@@ -181,7 +199,7 @@ def handle_repository_error(request: Request[Any, Any, Any], exc: RepositoryErro
     """advanced-alchemy's repositories wrap every database error, an outage included, in their own types
     (which its plugin would answer with a 409 in another shape): unwrap and answer as for a direct query."""
     cause = exc.__cause__
-    if isinstance(cause, Exception) and is_transient_database_error(cause):
+    if isinstance(cause, Exception) and (is_transient_database_error(cause) or is_missing_table_error(cause)):
         return handle_database_error(request, cause)
     if isinstance(exc, RepositoryNotFound):
         return _response(request, 404, error_body(request, 404, "Not found"))

@@ -56,10 +56,15 @@ async def process_live(request: Request[Any, Any, Any]) -> Response[Any]:
     return health_response(request, {"status": "healthy"}, True)
 
 
-@get("/health/ready", opt=PUBLIC, tags=["health"], summary="Readiness: migrations applied and databases answer")
+@get(
+    "/health/ready",
+    opt=PUBLIC,
+    tags=["health"],
+    summary="Readiness: migrations applied, databases and (when configured) Redis answer",
+)
 async def process_ready(request: Request[Any, Any, Any]) -> Response[Any]:
-    ok, details = await _registry(request).ready()
-    return health_response(request, {"status": "healthy" if ok else UNHEALTHY, "modules": details}, ok)
+    ok, document = await _registry(request).ready()
+    return health_response(request, {"status": "healthy" if ok else UNHEALTHY, **document}, ok)
 
 
 PROCESS_HEALTH_ROUTES = [process_health, process_live, process_ready]
