@@ -89,6 +89,15 @@ def _openapi_contract(tmp_path_factory: pytest.TempPathFactory) -> contract.Cont
     return contract.install(asyncio.run(fetch()))
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    checked = contract.installed()
+    if checked is not None and checked.checked:
+        terminalreporter.write_line(
+            f"OpenAPI contract: {checked.checked} response bodies matched the served document "
+            f"({checked.seconds:.1f}s of checking)"
+        )
+
+
 @pytest.fixture
 async def redis_environment(environment: dict[str, str]) -> AsyncIterator[dict[str, str]]:
     """`environment` plus the test Redis, under a key prefix of this test's own; its keys are deleted after."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from functools import cached_property
 from typing import Any
 
@@ -65,6 +66,7 @@ class Contract:
         self.registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
         self._validators: dict[tuple[str, str, str, str], Draft202012Validator] = {}
         self.checked = 0
+        self.seconds = 0.0
 
     @cached_property
     def routes(self) -> list[tuple[re.Pattern[str], str]]:
@@ -89,6 +91,13 @@ class Contract:
 
     def check(self, method: str, path: str, status: int, content_type: str | None, body: bytes) -> None:
         """Raise ContractViolation when the response is not one the document describes."""
+        started = time.perf_counter()
+        try:
+            self._check(method, path, status, content_type, body)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _check(self, method: str, path: str, status: int, content_type: str | None, body: bytes) -> None:
         if method in METHODS_NOT_CHECKED or path.startswith(UNDOCUMENTED_PREFIXES):
             return
         where = f"{method} {path} → {status}"
@@ -152,6 +161,10 @@ _contract: Contract | None = None
 def install(document: dict[str, Any]) -> Contract:
     global _contract
     _contract = Contract(document)
+    return _contract
+
+
+def installed() -> Contract | None:
     return _contract
 
 
