@@ -13,19 +13,19 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
-from kernel.http.access import ACCESS_POLICY_STATE_KEY, PUBLIC, access_guard, access_of
+from kernel.http.access import ACCESS_POLICY_STATE_KEY, access_guard, access_of
 from kernel.http.body import check_request
 from kernel.http.client_address import client_address_middleware
-from kernel.http.envelope import RAW_BODY, EnvelopedResponse
+from kernel.http.docs_ui import OfflineSwaggerUI, docs_router
+from kernel.http.envelope import EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
 from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
-from kernel.http.openapi import document_error_responses
+from kernel.http.openapi import OpenAPIDocumentPlugin
 from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
 from kernel.logging import configure_logging
 from kernel.security.policy import TokenAccessPolicy
@@ -138,11 +138,11 @@ def _app_for(runtime: Runtime) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Freightdesk API",
             version=app_version(),
-            description="Freightdesk back office API v1. Success bodies are wrapped in "
-            "{data, message, statusCode, timestamp, success}; errors use "
+            description="Freightdesk back office API v1 (the whole contract: docs/api.md). Success bodies are "
+            "wrapped in {data, message, statusCode, timestamp, success}; errors use "
             "{message, statusCode, error, timestamp, path, fieldErrors?}.",
-            openapi_router=Router(path="/api/docs", route_handlers=[], opt={**PUBLIC, RAW_BODY: True}),
-            render_plugins=[SwaggerRenderPlugin()],
+            openapi_router=docs_router(),
+            render_plugins=[OfflineSwaggerUI(), OpenAPIDocumentPlugin()],
         ),
         state=State(
             {
@@ -159,5 +159,4 @@ def _app_for(runtime: Runtime) -> Litestar:
         logging_config=None,
     )
     check_access_declarations(app)
-    document_error_responses(app)
     return app

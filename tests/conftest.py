@@ -36,6 +36,7 @@ from bootstrap.catalog import available_modules, load_descriptor
 from bootstrap.migrate import upgrade
 from bootstrap.runtime import module_database
 from kernel.settings import Settings
+from tests import contract
 from tests.helpers import bearer, token_for
 from tests.isolation import (
     MYSQL_URL,
@@ -68,6 +69,33 @@ def _clean_up_the_run() -> Iterator[None]:
     problems = asyncio.run(clean_up_run())
     if problems:
         pytest.fail("test run cleanup failed: " + "; ".join(problems))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _openapi_contract(tmp_path_factory: pytest.TempPathFactory) -> contract.Contract:
+    """The document an app hosting every module serves, fetched once: `http_client` checks each response
+    against it (tests/contract.py)."""
+    data_dir = tmp_path_factory.mktemp("openapi")
+    app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(data_dir), "FREIGHTDESK_LOG_LEVEL": "WARNING"}))
+
+    async def fetch() -> dict[str, Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as plain:
+            response = await plain.get("/api/docs/openapi.json")
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
+
+    return contract.install(asyncio.run(fetch()))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    checked = contract.installed()
+    if checked is not None and checked.checked:
+        terminalreporter.write_line(
+            f"OpenAPI contract: {checked.checked} response bodies matched the served document "
+            f"({checked.seconds:.1f}s of checking)"
+        )
 
 
 @pytest.fixture
@@ -199,11 +227,12 @@ async def running(app: Litestar) -> AsyncIterator[None]:
 
 
 def http_client(app: Litestar) -> httpx.AsyncClient:
-    """Every response any test receives passes through `scan_for_secrets`."""
+    """Every response any test receives passes through `scan_for_secrets` and is checked against the served
+    OpenAPI document (tests/contract.py)."""
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver.local",
-        event_hooks={"response": [scan_response]},
+        event_hooks={"response": [scan_response, contract.check_response]},
     )
 
 

@@ -11,7 +11,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kernel.contracts.changes import sent_fields
-from kernel.http.fields import CurrencyCode, Email, PageOut, Phone, RequestBody, ResponseBody, Url
+from kernel.http.fields import END, CurrencyCode, Email, PageOut, Phone, RequestBody, ResponseBody, Url
 from modules.carrier.internal.models import CarrierDetails, CarrierRates
 from modules.carrier.internal.reads import CarrierView
 from modules.carrier.internal.service import CarrierValues
@@ -23,7 +23,7 @@ Code = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=20,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        pattern=rf"^[A-Za-z0-9_-]+{END}",
         extra={"message": "must be 1-20 letters, digits, dashes or underscores"},
     ),
 ]
@@ -94,10 +94,6 @@ class CarrierOut(ResponseBody):
     updated_at: datetime
 
 
-class CarrierPage(PageOut[CarrierOut], rename={"items": "carriers"}):
-    items: list[CarrierOut]
-
-
 SORT_FIELDS = {
     "createdAt": "created_at",
     "updatedAt": "updated_at",
@@ -106,6 +102,11 @@ SORT_FIELDS = {
     "id": "id",
 }
 """`sortBy` values → the attributes they sort."""
+
+
+class CarrierPage(PageOut[CarrierOut], rename={"items": "carriers"}):
+    items: list[CarrierOut]
+    sort_keys = tuple(SORT_FIELDS)
 
 
 def details_of(metadata: CarrierMetadata | None) -> CarrierDetails:

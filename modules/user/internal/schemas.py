@@ -67,6 +67,8 @@ class RoleAssignment(RequestBody):
 
 class UserPage(PageOut[UserView], rename={"items": "users"}):
     items: list[UserView]
+    sort_keys = ("createdAt", "updatedAt", "email", "firstName", "lastName", "isActive", "lastLoginAt", "id")
+    """The keys of `service.SORTABLE` (which imports this file); tests/test_openapi_document.py keeps them equal."""
 
 
 class ExistsOut(ResponseBody):
@@ -117,6 +119,8 @@ class RoleDetailOut(ResponseBody):
 class RolePage(PageOut[RoleOut], rename={"items": "data"}):
     items: list[RoleOut]
     """`data` (sic): the old admin frontend reads roles from this key."""
+    sort_keys = ("createdAt", "updatedAt", "name", "isActive", "id")
+    """The keys of `roles.SORTABLE`; tests/test_openapi_document.py keeps them equal."""
 
 
 class RoleStats(ResponseBody):

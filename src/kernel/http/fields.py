@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 import msgspec
 from litestar.params import PathParameter
@@ -14,9 +14,12 @@ T = TypeVar("T")
 
 _EMAIL_LOCAL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
 _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# `\Z`, not `$` (which also matches before a final newline); ASCII classes, not `\d`/`\s` (which take any
-# script's digits and spaces).
-EMAIL_PATTERN = rf"^{_EMAIL_LOCAL}@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+\Z"
+END = r"$(?!\n)"
+r"""The end of the text, in Python and in ECMAScript alike (the OpenAPI document publishes these patterns, and
+JSON Schema patterns are ECMAScript). Python's `$` also matches before a final newline, so "a@b.example\n"
+would pass; `\Z` refuses it but ECMAScript has no `\Z`. `$` not followed by a newline is the end in both."""
+# ASCII classes, not `\d`/`\s` (which take any script's digits and spaces).
+EMAIL_PATTERN = rf"^{_EMAIL_LOCAL}@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+{END}"
 _URL_REST = r"[^\x00-\x20\x7f]"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _TLD = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -24,8 +27,9 @@ _TLD = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # from 1 to 65535; no user info. Then anything printable after /, ? or #.
 _URL_HOST = rf"(?:(?:{_DOMAIN_LABEL}\.)+{_TLD}|localhost|(?:{_OCTET}\.){{3}}{_OCTET})"
 _URL_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
-URL_PATTERN = rf"^https?://{_URL_HOST}{_URL_PORT}(?:[/?#]{_URL_REST}*)?\Z"
-PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){10,15}[^0-9]*\Z)\+?[0-9 ()-]+\Z"
+URL_PATTERN = rf"^https?://{_URL_HOST}{_URL_PORT}(?:[/?#]{_URL_REST}*)?{END}"
+PHONE_PATTERN = rf"^(?=(?:[^0-9]*[0-9]){{10,15}}[^0-9]*{END})\+?[0-9 ()-]+{END}"
+CURRENCY_PATTERN = rf"^[A-Z]{{3}}{END}"
 
 Email = Annotated[
     str,
@@ -44,7 +48,7 @@ Phone = Annotated[
 ]
 CurrencyCode = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[A-Z]{3}$", extra={"message": "must be an ISO 4217 currency code (e.g. USD)"}),
+    msgspec.Meta(pattern=CURRENCY_PATTERN, extra={"message": "must be an ISO 4217 currency code (e.g. USD)"}),
 ]
 
 MAX_ID = 2_147_483_647
@@ -66,7 +70,11 @@ class PageOut(ResponseBody, Generic[T]):
 
     class CarrierPage(PageOut[CarrierOut], rename={"items": "carriers"}):
         items: list[CarrierOut]
+        sort_keys = tuple(SORT_FIELDS)
     """
+
+    sort_keys: ClassVar[tuple[str, ...]] = ()
+    """The `sortBy` values the list accepts: the OpenAPI document lists them as the parameter's enum."""
 
     items: list[T]
     total: int

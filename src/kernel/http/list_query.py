@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar.di import Provide
 from litestar.params import QueryParameter
 
+from kernel.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, MAX_SEARCH_LENGTH
+
 LIST_QUERY_KEY = "list_query"
+
+QUERY_PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "search": {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
+    "sortBy": {"type": "string", "default": "createdAt"},
+    "sortOrder": {"type": "string", "enum": ["ASC", "DESC"], "default": "DESC"},
+    "isActive": {"type": "boolean"},
+    "activeOnly": {"type": "boolean"},
+}
+"""What the OpenAPI document says these query parameters are, by wire name (docs/api.md §2).
+
+They are declared as plain strings and parsed by `kernel.paging`, which reports every bad one at once in the
+v1 error shape; the document states the types and bounds that parser enforces. `sortBy` gets the resource's
+keys as its enum (`PageOut.sort_keys`). The parser accepts a little more than it documents (`asc`, `1`/`0`
+for booleans, an empty value for no filter), never less."""
 
 
 async def provide_list_query(

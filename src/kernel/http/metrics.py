@@ -39,7 +39,13 @@ def prometheus_config() -> PrometheusConfig:
 METRICS_PERMISSION = "system.monitoring"
 
 
-@get("/metrics", opt={**requires(METRICS_PERMISSION), RAW_BODY: True}, include_in_schema=False)
+@get(
+    "/metrics",
+    opt={**requires(METRICS_PERMISSION), RAW_BODY: True},
+    media_type=CONTENT_TYPE_LATEST,
+    tags=["metrics"],
+    summary="Prometheus metrics (text format, not enveloped)",
+)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The text exposition format; outbox gauges are read fresh at scrape time, all modules at once.
 
