@@ -7,6 +7,7 @@ separate histories and never see each other's tables.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from alembic import context
@@ -18,8 +19,8 @@ from sqlalchemy.pool import NullPool
 from kernel.db.config import ModuleDatabase
 
 
-def _include_name(metadata: MetaData):  # type: ignore[no-untyped-def]
-    def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+def _include_name(metadata: MetaData) -> Callable[..., bool]:
+    def include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
         if type_ == "table":
             return name in metadata.tables
         return True

@@ -77,15 +77,19 @@ class ConsoleFormatter(logging.Formatter):
         return line + " " + " ".join(f"{key}={console_value(value)}" for key, value in fields.items())
 
 
+HANDLER_NAME = "freightdesk"
+"""Marks the handler this module installs, so configuring again replaces it instead of adding one."""
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else ConsoleFormatter())
     handler.addFilter(CorrelationFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if getattr(existing, "_freightdesk", False):
+        if existing.get_name() == HANDLER_NAME:
             root.removeHandler(existing)
-    handler._freightdesk = True  # type: ignore[attr-defined]
+    handler.set_name(HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("uvicorn.access", "aiosqlite", "asyncmy"):

@@ -60,6 +60,16 @@ class ServiceUnavailable(DomainError):
         self.retry_after = max(int(retry_after), 1) if retry_after is not None else None
 
 
+class TooManyRequests(DomainError):
+    """Throttled; `retry_after` seconds go out in the `Retry-After` header."""
+
+    default_message = "Too Many Requests"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1)
+
+
 class FieldErrors:
     """Collects rule violations per field so one response reports all of them."""
 

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from kernel.security.policy import AUTHENTICATED_ONLY as AUTHENTICATED_ONLY
+
 PERMISSION = "permission"
 PUBLIC_FLAG = "public"
 PUBLIC: dict[str, Any] = {PUBLIC_FLAG: True}
-AUTHENTICATED_ONLY = "authenticated"
 AUTHENTICATED: dict[str, Any] = {PERMISSION: AUTHENTICATED_ONLY}
 """Any valid token; the handler decides further (owner-or-permission routes, own profile, logout)."""
 

@@ -26,6 +26,7 @@ from kernel.contracts.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
     ValidationFailed,
@@ -46,16 +47,6 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (Unprocessable, 422),
     (ServiceUnavailable, 503),
 ]
-
-
-class TooManyRequests(DomainError):
-    """Throttled; `retry_after` seconds go out in the `Retry-After` header."""
-
-    default_message = "Too Many Requests"
-
-    def __init__(self, retry_after: int, message: str | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = max(int(retry_after), 1)
 
 
 def _response(

@@ -12,7 +12,8 @@ from kernel.contracts.errors import Forbidden, Unauthorized
 from kernel.security.principal import attach_principal
 from kernel.security.tokens import TokenVerifier
 
-AUTHENTICATED = "authenticated"
+AUTHENTICATED_ONLY = "authenticated"
+"""The permission name that any valid user token satisfies (`kernel.http.access.AUTHENTICATED` declares it)."""
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -43,10 +44,10 @@ class TokenAccessPolicy:
             raise Unauthorized("Unauthorized")
         grants = self._machine_grants(token)
         if grants is not None:
-            if permission not in grants:  # not a user: never good for AUTHENTICATED routes either
+            if permission not in grants:  # not a user: never good for authenticated-only routes either
                 raise Forbidden("Forbidden")
             return
         principal = await self.verifier.verify(token)
         attach_principal(connection, principal)
-        if permission != AUTHENTICATED and not principal.has(permission):
+        if permission != AUTHENTICATED_ONLY and not principal.has(permission):
             raise Forbidden("Forbidden")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kernel.http.errors import TooManyRequests
+from kernel.contracts.errors import TooManyRequests
 from kernel.store import SharedStore
 
 
