@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
-from kernel.contracts.errors import NotFound
+from kernel.contracts.errors import Conflict, NotFound
 
 
 class PricingRuleSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,3 +28,11 @@ class PricingRuleDirectory(Protocol):
 
 class PricingRuleNotFound(NotFound):
     default_message = "Pricing rule not found"
+
+
+class PricingRuleInUse(Conflict):
+    default_message = "Pricing rule is used by stored calculations; deactivate it instead"
+
+
+class PriceCalculationNotFound(NotFound):
+    default_message = "Price calculation not found"

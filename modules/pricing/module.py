@@ -13,10 +13,13 @@ from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleD
 from modules.carrier.api import CarrierDirectory
 from modules.pricing.api import PricingRuleDirectory
 from modules.pricing.events import ALL_EVENTS
-from modules.pricing.internal.controllers import PricingRuleController
+from modules.pricing.internal.calculations import CalculationService
+from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
-from modules.pricing.internal.models import PricingBase, outbox
+from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
+from modules.pricing.internal.models import PricingBase, inbox, outbox
 from modules.pricing.internal.reads import PricingReads
+from modules.pricing.internal.rulebook import RuleBook
 from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
 
@@ -24,16 +27,27 @@ from modules.pricing.internal.service import PricingRuleService
 def assemble(context: ModuleContext, *, carriers: CarrierDirectory) -> AssembledModule:
     """Pricing checks the carriers its rules name through the carrier module's `CarrierDirectory`."""
     reads = PricingReads(context.engine)
+    book = RuleBook(reads)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
-        return PricingRuleService(pricing_db_session, carriers)
+        return PricingRuleService(pricing_db_session, carriers, book.invalidate)
+
+    def provide_pricing_calculation_service(
+        pricing_db_session: NamedDependency[AsyncSession],
+    ) -> CalculationService:
+        return CalculationService(pricing_db_session, carriers, book)
 
     routes = Router(
         path="/",
-        route_handlers=[module_health_route("/pricing/health", "pricing"), PricingRuleController],
+        route_handlers=[
+            module_health_route("/pricing/health", "pricing"),
+            PricingRuleController,
+            PricingCalculationController,
+        ],
         dependencies={
             "pricing_db_session": context.session_dependency(),
             "pricing_rule_service": Provide(provide_pricing_rule_service, sync_to_thread=False),
+            "pricing_calculation_service": Provide(provide_pricing_calculation_service, sync_to_thread=False),
             "pricing_reads": Provide(lambda: reads, sync_to_thread=False, use_cache=True),
         },
     )
@@ -41,17 +55,19 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory) -> Assembled
     return AssembledModule(
         routes=[routes],
         provides={PricingRuleDirectory: directory},
-        seed=partial(seed_rules, context.session_maker, reads, carriers),
+        subscriptions=RuleSetInvalidation(book).subscriptions(),
+        seed=partial(seed_rules, context.session_maker, reads, carriers, book.invalidate),
     )
 
 
 descriptor = ModuleDescriptor(
     name="pricing",
     summary="Pricing rules and the prices they give a shipment",
-    database=DatabaseSpec(metadata=PricingBase.metadata, default_file="pricing.sqlite", outbox=outbox),
+    database=DatabaseSpec(metadata=PricingBase.metadata, default_file="pricing.sqlite", outbox=outbox, inbox=inbox),
     route_prefixes=("/pricing",),
     depends_on=("carrier",),
     provides=(PricingRuleDirectory,),
     publishes=ALL_EVENTS,
+    subscribes_to=SUBSCRIBES_TO,
     assemble=assemble,
 )

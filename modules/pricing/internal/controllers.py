@@ -15,16 +15,22 @@ from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
 from kernel.http.fields import MAX_ID, CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.http.openapi import EXTRA_ERROR_STATUSES
 from kernel.paging import parse_bool, parse_int, parse_list_params
+from modules.pricing.internal.calculations import CalculationService
 from modules.pricing.internal.reads import PricingReads
 from modules.pricing.internal.schemas import (
     RULE_SORT_FIELDS,
+    CalculateIn,
+    CalculationOut,
     RuleCreate,
     RuleOut,
     RulePage,
     RuleUpdate,
+    calculation_out,
     rule_out,
     rule_values_of,
+    shipment_of,
 )
 from modules.pricing.internal.service import PricingRuleService
 
@@ -32,6 +38,7 @@ IsActiveFilter = Annotated[str | None, QueryParameter(name="isActive", descripti
 CarrierFilter = Annotated[str | None, QueryParameter(name="carrierId", description="A carrier id")]
 Reads = NamedDependency[PricingReads]
 RuleService = NamedDependency[PricingRuleService]
+Calculations = NamedDependency[CalculationService]
 
 
 def _id_filter(errors: FieldErrors, name: str, raw: str | None) -> int | None:
@@ -95,3 +102,16 @@ class PricingRuleController(Controller):
     @delete("/{id:int}", opt=requires("pricing.update"), summary="Delete a pricing rule", status_code=204)
     async def delete_rule(self, pricing_rule_service: RuleService, id: ResourceId) -> None:
         await pricing_rule_service.delete(id)
+
+
+class PricingCalculationController(Controller):
+    path = "/pricing"
+    tags = ["pricing"]
+
+    @post(
+        "/calculate",
+        opt={**requires("pricing.calculate"), EXTRA_ERROR_STATUSES: (422,)},
+        summary="Price a shipment and store the calculation (422 when no pricing rule matches)",
+    )
+    async def calculate(self, pricing_calculation_service: Calculations, data: JSONBody[CalculateIn]) -> CalculationOut:
+        return calculation_out(await pricing_calculation_service.calculate(shipment_of(data)))

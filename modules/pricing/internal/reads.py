@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from kernel.db.pages import fetch_page
 from kernel.db.reads import attribute_columns, read_one
 from kernel.paging import ListParams, Page
-from modules.pricing.api import PricingRuleNotFound
-from modules.pricing.internal.engine import Conditions, Pricing, Rule
-from modules.pricing.internal.models import PricingRule
+from modules.pricing.api import PriceCalculationNotFound, PricingRuleNotFound
+from modules.pricing.internal.engine import Conditions, Pricing, Result, Rule
+from modules.pricing.internal.models import CalculationRequest, PriceCalculation, PricingRule
 
 
 class RuleView(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,3 +93,36 @@ class PricingReads:
         async with self._engine.connect() as connection:
             rows = await connection.execute(_SELECT.where(PricingRule.is_active).order_by(PricingRule.id))
             return [rule_view_of(row) for row in rows]
+
+
+class CalculationView(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored price calculation as every reader sees it."""
+
+    id: int
+    request_id: str
+    carrier_id: int
+    customer_id: int | None
+    request: CalculationRequest
+    result: Result
+    calculated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+_CALCULATION_COLUMNS = attribute_columns(PriceCalculation)
+_CALCULATIONS = select(*_CALCULATION_COLUMNS)
+
+
+def calculation_view_of(row: Row[Any] | PriceCalculation) -> CalculationView:
+    return CalculationView(**{column.key: getattr(row, column.key) for column in _CALCULATION_COLUMNS})
+
+
+class CalculationReads:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, calculation_id: int) -> CalculationView:
+        row = await read_one(self._engine, _CALCULATIONS.where(PriceCalculation.id == calculation_id))
+        if row is None:
+            raise PriceCalculationNotFound()
+        return calculation_view_of(row)

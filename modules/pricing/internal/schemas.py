@@ -11,9 +11,11 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kernel.contracts.changes import sent_fields
+from kernel.contracts.money import money_json
 from kernel.http.fields import END, MAX_ID, CurrencyCode, PageOut, RequestBody, ResponseBody
-from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range
-from modules.pricing.internal.reads import RuleView
+from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range, Result
+from modules.pricing.internal.models import CalculationRequest
+from modules.pricing.internal.reads import CalculationView, RuleView
 from modules.pricing.internal.service import AdjustmentDraft, PricingDraft, RuleValues
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -253,4 +255,141 @@ def rule_out(rule: RuleView) -> RuleOut:
         pricing=pricing_out(rule.pricing),
         created_at=rule.created_at,
         updated_at=rule.updated_at,
+    )
+
+
+# ------------------------------------------------------------------------------------- calculations
+
+
+class CalculateIn(RequestBody):
+    carrier_id: CarrierRef
+    service_type: Label
+    weight: Amount
+    origin_country: Country
+    destination_country: Country
+    distance: Amount | None = None
+    customer_type: Label | None = None
+    customer_id: CarrierRef | None = None
+    """Stored as sent; not checked until the customer module is in the tree (docs/api.md §6.3)."""
+
+
+class CalculationRequestOut(ResponseBody, omit_defaults=True):
+    carrier_id: int
+    service_type: str
+    weight: float
+    origin_country: str
+    destination_country: str
+    distance: float | None = None
+    customer_type: str | None = None
+    customer_id: int | None = None
+
+
+class LineOut(ResponseBody):
+    type: str
+    amount: float
+    description: str
+
+
+class AmountsOut(ResponseBody):
+    base_rate: float
+    weight_rate: float
+    distance_rate: float
+    surcharges: list[LineOut]
+    discounts: list[LineOut]
+    subtotal: float
+    total: float
+    currency: str
+
+
+class AppliedRuleOut(ResponseBody):
+    rule_id: int
+    rule_name: str
+    priority: int
+
+
+class SkippedRuleOut(ResponseBody):
+    rule_id: int
+    rule_name: str
+    priority: int
+    reason: str
+
+
+class CalculationOut(ResponseBody):
+    id: int
+    request_id: str
+    request: CalculationRequestOut
+    calculation: AmountsOut
+    applied_rules: list[AppliedRuleOut]
+    skipped_rules: list[SkippedRuleOut]
+    calculated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+def shipment_of(data: CalculateIn) -> CalculationRequest:
+    return CalculationRequest(
+        carrier_id=data.carrier_id,
+        service_type=data.service_type,
+        weight=data.weight,
+        origin_country=data.origin_country,
+        destination_country=data.destination_country,
+        distance=data.distance,
+        customer_type=data.customer_type,
+        customer_id=data.customer_id,
+    )
+
+
+def _money(amount: Decimal) -> float:
+    value = money_json(amount)
+    assert value is not None
+    return value
+
+
+def amounts_out(result: Result) -> AmountsOut:
+    return AmountsOut(
+        base_rate=_money(result.base_rate),
+        weight_rate=_money(result.weight_rate),
+        distance_rate=_money(result.distance_rate),
+        surcharges=[
+            LineOut(type=x.type, amount=_money(x.amount), description=x.description) for x in result.surcharges
+        ],
+        discounts=[LineOut(type=x.type, amount=_money(x.amount), description=x.description) for x in result.discounts],
+        subtotal=_money(result.subtotal),
+        total=_money(result.total),
+        currency=result.currency,
+    )
+
+
+def applied_out(result: Result) -> list[AppliedRuleOut]:
+    return [AppliedRuleOut(rule_id=r.rule_id, rule_name=r.rule_name, priority=r.priority) for r in result.applied_rules]
+
+
+def skipped_out(result: Result) -> list[SkippedRuleOut]:
+    return [
+        SkippedRuleOut(rule_id=r.rule_id, rule_name=r.rule_name, priority=r.priority, reason=r.reason)
+        for r in result.skipped_rules
+    ]
+
+
+def calculation_out(calculation: CalculationView) -> CalculationOut:
+    shipment, result = calculation.request, calculation.result
+    return CalculationOut(
+        id=calculation.id,
+        request_id=calculation.request_id,
+        request=CalculationRequestOut(
+            carrier_id=shipment.carrier_id,
+            service_type=shipment.service_type,
+            weight=float(shipment.weight),
+            origin_country=shipment.origin_country,
+            destination_country=shipment.destination_country,
+            distance=_number(shipment.distance),
+            customer_type=shipment.customer_type,
+            customer_id=shipment.customer_id,
+        ),
+        calculation=amounts_out(result),
+        applied_rules=applied_out(result),
+        skipped_rules=skipped_out(result),
+        calculated_at=calculation.calculated_at,
+        created_at=calculation.created_at,
+        updated_at=calculation.updated_at,
     )

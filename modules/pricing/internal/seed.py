@@ -6,6 +6,7 @@ module seeds first (modules are seeded in dependency order).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -113,10 +114,11 @@ async def seed_rules(
     session_maker: async_sessionmaker[AsyncSession],
     reads: PricingReads,
     carriers: CarrierDirectory,
+    on_change: Callable[[], None],
     demo: bool,
 ) -> None:
     if not demo or await reads.rule_count(None, None):
         return
     for rule in demo_rules():
         async with session_maker() as session:
-            await PricingRuleService(session, carriers).create(rule)
+            await PricingRuleService(session, carriers, on_change).create(rule)

@@ -8,12 +8,13 @@ is stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.changes import apply_changes
@@ -22,10 +23,10 @@ from kernel.contracts.money import is_currency, rate_problem
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.locking import get_locked
 from modules.carrier.api import CarrierDirectory
-from modules.pricing.api import PricingRuleNotFound
+from modules.pricing.api import PricingRuleInUse, PricingRuleNotFound
 from modules.pricing.events import PricingRuleChanged
 from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range
-from modules.pricing.internal.models import PricingRule, outbox
+from modules.pricing.internal.models import CalculationRule, PricingRule, outbox
 from modules.pricing.internal.reads import RuleView, rule_view_of
 
 NAME_MIN, NAME_MAX = 2, 100
@@ -166,9 +167,11 @@ def _check_validity(errors: FieldErrors, valid_from: date | None, valid_to: date
 
 
 class PricingRuleService:
-    def __init__(self, session: AsyncSession, carriers: CarrierDirectory) -> None:
+    def __init__(self, session: AsyncSession, carriers: CarrierDirectory, on_change: Callable[[], None]) -> None:
         self.session = session
         self.carriers = carriers
+        self.on_change = on_change
+        """Called after each committed change: drops the compiled rule set (`RuleBook.invalidate`)."""
 
     async def create(self, new: RuleValues) -> RuleView:
         errors = FieldErrors()
@@ -182,6 +185,7 @@ class PricingRuleService:
         await self.session.flush()
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="created"))
         await self.session.commit()
+        self.on_change()
         return rule_view_of(rule)
 
     async def update(self, rule_id: int, changes: RuleValues) -> RuleView:
@@ -200,13 +204,21 @@ class PricingRuleService:
         await self.session.flush()
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="updated"))
         await self.session.commit()
+        self.on_change()
         return rule_view_of(rule)
 
     async def delete(self, rule_id: int) -> None:
+        """Delete the rule; 409 when a stored calculation applied it (history must keep naming real rules)."""
         rule = await self._get_for_update(rule_id)
+        used = await self.session.scalar(
+            select(CalculationRule.rule_id).where(CalculationRule.rule_id == rule_id).limit(1)
+        )
+        if used is not None:
+            raise PricingRuleInUse()
         await self.session.delete(rule)
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="deleted"))
         await self.session.commit()
+        self.on_change()
 
     async def _check_carrier(self, errors: FieldErrors, carrier_id: int | None) -> None:
         if carrier_id is not None and await self.carriers.get_carrier(carrier_id) is None:
