@@ -34,6 +34,7 @@ def health_path(module: str) -> str:
         pytest.param(["carrier"], ("/carriers?limit=100", "carriers.list"), id="carrier"),
         pytest.param(["user"], ("/users?limit=100", "users.list"), id="user"),
         pytest.param(["auth", "user"], ("/auth/profile", ""), id="auth-and-user"),
+        pytest.param(["carrier", "pricing"], ("/pricing/rules?limit=100", "pricing.view"), id="carrier-and-pricing"),
     ],
 )
 def test_a_module_runs_alone(tmp_path: Path, modules: list[str], probe: tuple[str, str]) -> None:
@@ -63,5 +64,7 @@ def test_a_module_runs_alone(tmp_path: Path, modules: list[str], probe: tuple[st
         assert answer.status_code == 200, answer.text
         if path.startswith("/carriers"):
             assert answer.json()["data"]["total"] == 25  # demo carriers seeded on first start
+        if path.startswith("/pricing/rules"):
+            assert answer.json()["data"]["total"] == 6  # demo pricing rules seeded after the carriers
         if path.startswith("/users"):
             assert answer.json()["data"]["total"] >= 1  # the default administrator

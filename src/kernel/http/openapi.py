@@ -84,6 +84,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with existing data or a rule (e.g. the last administrator)",
     413: "Body over 1 MiB",
+    422: "Well-formed but cannot be carried out (e.g. no pricing rule matches the shipment)",
     429: "Too many failed password checks for this email; retry after `Retry-After` seconds",
     500: "Internal server error: a bug, never details (the log line carries the correlation ID)",
     503: "A database or the shared store is unavailable, or the server is busy; retry after `Retry-After`",
@@ -93,6 +94,10 @@ _SUCCESS_MESSAGES = (
     "`Created successfully` for 201 and any POST, `Updated successfully` for PUT and PATCH, "
     "`Deleted successfully` for DELETE, else `Success`"
 )
+
+
+EXTRA_ERROR_STATUSES = "error_statuses"
+"""A route's `opt` key naming statuses it answers that its shape does not imply (`{"error_statuses": (422,)}`)."""
 
 
 def error_statuses(handler: HTTPRouteHandler, path: str, has_input: bool, has_body: bool) -> list[int]:
@@ -110,6 +115,7 @@ def error_statuses(handler: HTTPRouteHandler, path: str, has_input: bool, has_bo
         statuses |= {409, 429}
     if has_body:
         statuses.add(413)
+    statuses |= set(handler.opt.get(EXTRA_ERROR_STATUSES, ()))
     return sorted(statuses)
 
 

@@ -1,0 +1,73 @@
+"""The pricing module: what it is, what it needs, how it is assembled. Only bootstrap imports this."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from litestar import Router
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.http.health import module_health_route
+from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
+from modules.carrier.api import CarrierDirectory
+from modules.pricing.api import PricingRuleDirectory
+from modules.pricing.events import ALL_EVENTS
+from modules.pricing.internal.calculations import CalculationService
+from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
+from modules.pricing.internal.directory import ReadsPricingRuleDirectory
+from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
+from modules.pricing.internal.models import PricingBase, inbox, outbox
+from modules.pricing.internal.reads import PricingReads
+from modules.pricing.internal.rulebook import RuleBook
+from modules.pricing.internal.seed import seed_rules
+from modules.pricing.internal.service import PricingRuleService
+
+
+def assemble(context: ModuleContext, *, carriers: CarrierDirectory) -> AssembledModule:
+    """Pricing checks the carriers its rules name through the carrier module's `CarrierDirectory`."""
+    reads = PricingReads(context.engine)
+    book = RuleBook(reads)
+
+    def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
+        return PricingRuleService(pricing_db_session, carriers, book.invalidate)
+
+    def provide_pricing_calculation_service(
+        pricing_db_session: NamedDependency[AsyncSession],
+    ) -> CalculationService:
+        return CalculationService(pricing_db_session, carriers, book)
+
+    routes = Router(
+        path="/",
+        route_handlers=[
+            module_health_route("/pricing/health", "pricing"),
+            PricingRuleController,
+            PricingCalculationController,
+        ],
+        dependencies={
+            "pricing_db_session": context.session_dependency(),
+            "pricing_rule_service": Provide(provide_pricing_rule_service, sync_to_thread=False),
+            "pricing_calculation_service": Provide(provide_pricing_calculation_service, sync_to_thread=False),
+            "pricing_reads": Provide(lambda: reads, sync_to_thread=False, use_cache=True),
+        },
+    )
+    directory: PricingRuleDirectory = ReadsPricingRuleDirectory(reads)
+    return AssembledModule(
+        routes=[routes],
+        provides={PricingRuleDirectory: directory},
+        subscriptions=RuleSetInvalidation(book).subscriptions(),
+        seed=partial(seed_rules, context.session_maker, reads, carriers, book.invalidate),
+    )
+
+
+descriptor = ModuleDescriptor(
+    name="pricing",
+    summary="Pricing rules and the prices they give a shipment",
+    database=DatabaseSpec(metadata=PricingBase.metadata, default_file="pricing.sqlite", outbox=outbox, inbox=inbox),
+    route_prefixes=("/pricing",),
+    depends_on=("carrier",),
+    provides=(PricingRuleDirectory,),
+    publishes=ALL_EVENTS,
+    subscribes_to=SUBSCRIBES_TO,
+    assemble=assemble,
+)
