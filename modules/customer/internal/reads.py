@@ -88,3 +88,9 @@ class CustomerReads:
             statement = statement.where(Customer.is_active == is_active)
         async with self._engine.connect() as connection:
             return int(await connection.scalar(statement) or 0)
+
+    async def count_unlinked(self) -> int:
+        """Customers that are not a user's own profile."""
+        statement = select(func.count()).select_from(Customer).where(Customer.user_id.is_(None))
+        async with self._engine.connect() as connection:
+            return int(await connection.scalar(statement) or 0)

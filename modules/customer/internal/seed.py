@@ -1,7 +1,9 @@
-"""Demo customers (docs/reference-data.md): `DEMO_COUNT` generated customers, ids 1-250 in this order on a fresh
-database, the same on every run (a fixed random seed).
+"""Demo customers (docs/reference-data.md): `DEMO_COUNT` generated customers, the same on every run (a fixed
+random seed), ids 1-250 in this order on a fresh database.
 
-Idempotent: customers are added only to an empty table, in one transaction.
+Idempotent: they are added only while the table holds no customer but users' own profiles (those linked to a
+user, which the user events create: the user seed's own users may already have theirs), all in one transaction,
+skipping an email a user's profile already has.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from modules.customer.api import CUSTOMER_TYPES
-from modules.customer.internal.models import CustomerAddress, CustomerPreferences
+from modules.customer.internal.models import Customer, CustomerAddress, CustomerPreferences
 from modules.customer.internal.reads import CustomerReads
 from modules.customer.internal.service import PREFERRED_CONTACTS, CustomerRules, CustomerService, CustomerValues
 
@@ -129,10 +132,12 @@ def demo_customers() -> list[CustomerValues]:
 async def seed_customers(
     session_maker: async_sessionmaker[AsyncSession], reads: CustomerReads, rules: CustomerRules, demo: bool
 ) -> None:
-    if not demo or await reads.count(None):
+    if not demo or await reads.count_unlinked():
         return
     async with session_maker() as session:
+        taken = set(await session.scalars(select(Customer.email)))
         service = CustomerService(session, rules)
         for customer in demo_customers():
-            await service.add(customer)
+            if customer["email"] not in taken:
+                await service.add(customer)
         await session.commit()
