@@ -70,7 +70,7 @@ def _checked_birth_date(errors: FieldErrors, born: date | None) -> date | None:
     return born
 
 
-def _checked_address(address: CustomerAddress | None) -> CustomerAddress | None:
+def _trimmed_address(address: CustomerAddress | None) -> CustomerAddress | None:
     """Lines trimmed (the schema refuses blank `street`, `city` and `country`); blank `state`/`zipCode` drop out."""
     if address is None:
         return None
@@ -111,7 +111,7 @@ def normalized(errors: FieldErrors, values: CustomerValues) -> dict[str, Any]:
         elif name == "date_of_birth":
             normal[name] = _checked_birth_date(errors, value)
         elif name == "address":
-            normal[name] = _checked_address(value)
+            normal[name] = _trimmed_address(value)
         elif name == "preferences":
             normal[name] = _checked_preferences(errors, value)
         else:
