@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from kernel.db.base import StructJSON
 from kernel.db.config import ModuleDatabase
 
 
@@ -28,6 +30,14 @@ def _include_name(metadata: MetaData) -> Callable[..., bool]:
     return include_name
 
 
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """A typed JSON column (`StructJSON`) is plain JSON in the database: the revision says so (the Struct it
+    parses into is the model's business, and a revision must not import the model)."""
+    if type_ == "type" and isinstance(obj, StructJSON):
+        return "sa.JSON()"
+    return False  # Alembic's default rendering
+
+
 def configure(connection: Connection, database: ModuleDatabase) -> None:
     context.configure(
         connection=connection,
@@ -37,6 +47,7 @@ def configure(connection: Connection, database: ModuleDatabase) -> None:
         render_as_batch=database.is_sqlite,
         compare_type=True,
         compare_server_default=False,
+        render_item=render_item,
     )
 
 

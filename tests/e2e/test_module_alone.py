@@ -35,6 +35,7 @@ def health_path(module: str) -> str:
         pytest.param(["user"], ("/users?limit=100", "users.list"), id="user"),
         pytest.param(["auth", "user"], ("/auth/profile", ""), id="auth-and-user"),
         pytest.param(["carrier", "pricing"], ("/pricing/rules?limit=100", "pricing.view"), id="carrier-and-pricing"),
+        pytest.param(["customer", "user"], ("/customers?limit=100", "customers.list"), id="customer-and-user"),
     ],
 )
 def test_a_module_runs_alone(tmp_path: Path, modules: list[str], probe: tuple[str, str]) -> None:
@@ -66,5 +67,9 @@ def test_a_module_runs_alone(tmp_path: Path, modules: list[str], probe: tuple[st
             assert answer.json()["data"]["total"] == 25  # demo carriers seeded on first start
         if path.startswith("/pricing/rules"):
             assert answer.json()["data"]["total"] == 6  # demo pricing rules seeded after the carriers
+        if path.startswith("/customers"):
+            # 250 demo customers seeded on first start, then one profile per seeded user (the administrator and
+            # the 11 demo users), made from their user.created events before the process serves
+            assert answer.json()["data"]["total"] == 262
         if path.startswith("/users"):
             assert answer.json()["data"]["total"] >= 1  # the default administrator

@@ -138,3 +138,18 @@ def test_every_module_history_is_the_template_s(tmp_path: Any) -> None:
     for module in available_modules():
         assert (migrations_dir(module) / "env.py").read_text() == ENV_PY, module
         assert (migrations_dir(module) / "script.py.mako").read_text() == SCRIPT_TEMPLATE.read_text(), module
+
+
+def test_a_typed_json_column_is_plain_json_in_a_revision() -> None:
+    """`StructJSON(<Struct>)` cannot be rebuilt from a revision (it would need the model's Struct): a revision
+    writes it as the JSON column it is in the database."""
+    import msgspec
+
+    from bootstrap.migration_env import render_item
+    from kernel.db.base import StructJSON, UTCDateTime
+
+    class Document(msgspec.Struct):
+        title: str
+
+    assert render_item("type", StructJSON(Document), None) == "sa.JSON()"  # type: ignore[arg-type]
+    assert render_item("type", UTCDateTime(), None) is False  # type: ignore[arg-type]

@@ -6,10 +6,15 @@ msgspec in strict mode and turns every failure into the v1 error shape: undecoda
 not UTF-8, lone surrogates, numbers out of range, nesting deep enough to exhaust the decoder's recursion) is
 `Malformed JSON in request body`; a well-formed body that breaks the schema gets `fieldErrors` for each
 bad field. Litestar's own checks (missing body, size limit) still apply afterwards.
+
+A route may add its rules beyond the schema (`BODY_RULES` in its `opt`): when the schema rejects some fields,
+those rules run on the fields that passed it, and their findings join the schema's in the same 400, so one
+response reports every bad field (docs/api.md §1.4).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -17,9 +22,15 @@ from litestar import Request
 
 from kernel.contracts.errors import ValidationFailed
 from kernel.http.paths import check_integer_path_segments
-from kernel.http.validation import collect_field_errors, decimal_strings, humanize
+from kernel.http.validation import collect_field_errors, decimal_strings, humanize, passing_fields
 
 MALFORMED_JSON = "Malformed JSON in request body"
+
+BodyRules = Callable[[Mapping[str, Any]], Awaitable[Mapping[str, Sequence[str]]]]
+"""`rules(fields)`: the body's fields that passed the schema, by attribute name and converted (as the handler
+would have received them) → the rule violations among them, keyed by request field name."""
+BODY_RULES = "body_rules"
+"""The `opt` key under which a route (or the router above it) names its `BodyRules`."""
 
 
 def malformed(reason: str = "is not valid JSON") -> ValidationFailed:
@@ -53,8 +64,24 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         msgspec.convert(raw, data_field.annotation, strict=True)
     except msgspec.ValidationError as exc:
         errors = collect_field_errors(raw, data_field.annotation) or {"body": [humanize(str(exc))]}
+        await _add_rule_findings(request, errors, raw, data_field.annotation)
         raise ValidationFailed(errors) from None
     except RecursionError:
         raise malformed("is nested too deeply") from None
     if numbers_as_text := decimal_strings(raw, data_field.annotation):
-        raise ValidationFailed({path: ["must be a number"] for path in numbers_as_text})
+        errors = {path: ["must be a number"] for path in numbers_as_text}
+        await _add_rule_findings(request, errors, raw, data_field.annotation)
+        raise ValidationFailed(errors)
+
+
+async def _add_rule_findings(
+    request: Request[Any, Any, Any], errors: dict[str, list[str]], raw: Any, annotation: Any
+) -> None:
+    """The route's own rules, run on the fields the schema let through (`BODY_RULES`), added to `errors`."""
+    rules: BodyRules | None = request.route_handler.opt.get(BODY_RULES)
+    if rules is None or not isinstance(raw, dict):
+        return
+    fields = passing_fields(raw, annotation, failed=errors)
+    for field, messages in (await rules(fields)).items():
+        known = errors.setdefault(field, [])
+        known.extend(message for message in messages if message not in known)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import types
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -184,6 +185,24 @@ def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: str,
             msgspec.convert(value, struct)
         except msgspec.ValidationError as exc:
             _add(errors, path, humanize(str(exc)))
+
+
+def passing_fields(raw: dict[str, Any], schema: Any, failed: Collection[str] = ()) -> dict[str, Any]:
+    """The fields of the body `raw` that its Struct `schema` accepts, converted, by attribute name. A field with
+    an error in `failed` (under its request name, or a dotted path below it) is left out."""
+    struct, _ = _struct_in(schema)
+    if struct is None:
+        return {}
+    passed: dict[str, Any] = {}
+    for field in msgspec.structs.fields(struct):
+        name = field.encode_name
+        if name not in raw or any(key == name or key.startswith(f"{name}.") for key in failed):
+            continue
+        try:
+            passed[field.name] = msgspec.convert(raw[name], field.type, strict=True)
+        except msgspec.ValidationError:
+            continue
+    return passed
 
 
 def decimal_strings(raw: Any, tp: Any, path: str = "") -> list[str]:

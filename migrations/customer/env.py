@@ -1,0 +1,3 @@
+from bootstrap.migration_env import run
+
+run()
