@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
 from modules.carrier.api import CarrierDirectory
+from modules.customer.api import CustomerDirectory
 from modules.pricing.api import PricingRuleDirectory
 from modules.pricing.events import ALL_EVENTS
 from modules.pricing.internal.calculations import CalculationService
@@ -24,8 +25,9 @@ from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
 
 
-def assemble(context: ModuleContext, *, carriers: CarrierDirectory) -> AssembledModule:
-    """Pricing checks the carriers its rules name through the carrier module's `CarrierDirectory`."""
+def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: CustomerDirectory) -> AssembledModule:
+    """Pricing checks carriers through the carrier module's `CarrierDirectory` and the customers a calculation
+    names through the customer module's `CustomerDirectory`."""
     reads = PricingReads(context.engine)
     book = RuleBook(reads)
 
@@ -35,7 +37,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory) -> Assembled
     def provide_pricing_calculation_service(
         pricing_db_session: NamedDependency[AsyncSession],
     ) -> CalculationService:
-        return CalculationService(pricing_db_session, carriers, book)
+        return CalculationService(pricing_db_session, carriers, customers, book)
 
     routes = Router(
         path="/",
@@ -65,7 +67,7 @@ descriptor = ModuleDescriptor(
     summary="Pricing rules and the prices they give a shipment",
     database=DatabaseSpec(metadata=PricingBase.metadata, default_file="pricing.sqlite", outbox=outbox, inbox=inbox),
     route_prefixes=("/pricing",),
-    depends_on=("carrier",),
+    depends_on=("carrier", "customer"),
     provides=(PricingRuleDirectory,),
     publishes=ALL_EVENTS,
     subscribes_to=SUBSCRIBES_TO,

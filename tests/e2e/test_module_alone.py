@@ -34,7 +34,11 @@ def health_path(module: str) -> str:
         pytest.param(["carrier"], ("/carriers?limit=100", "carriers.list"), id="carrier"),
         pytest.param(["user"], ("/users?limit=100", "users.list"), id="user"),
         pytest.param(["auth", "user"], ("/auth/profile", ""), id="auth-and-user"),
-        pytest.param(["carrier", "pricing"], ("/pricing/rules?limit=100", "pricing.view"), id="carrier-and-pricing"),
+        pytest.param(
+            ["carrier", "customer", "pricing", "user"],
+            ("/pricing/rules?limit=100", "pricing.view"),
+            id="pricing-and-its-dependencies",
+        ),
         pytest.param(["customer", "user"], ("/customers?limit=100", "customers.list"), id="customer-and-user"),
     ],
 )

@@ -255,7 +255,7 @@ def test_patterns_mean_the_same_in_ecmascript_and_python(document: dict[str, Any
                 pattern,
                 sample,
             )
-            if sample.endswith("\n"):
+            if sample.endswith("\n") and pattern.startswith("^"):  # whole-value patterns refuse a trailing newline
                 assert re.search(pattern, sample) is None, (pattern, sample)
 
 

@@ -40,5 +40,6 @@ def rule_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def seed_demo(app: Litestar) -> None:
-    """The demo carriers (ids 1-25) and the demo pricing rules (ids 1-6), as on a fresh installation."""
-    await runtime_of(app).seed(True, only=["carrier", "pricing"])
+    """The demo carriers (ids 1-25), customers (ids from 1) and pricing rules (ids 1-6), as on a fresh
+    installation."""
+    await runtime_of(app).seed(True, only=["carrier", "customer", "pricing"])

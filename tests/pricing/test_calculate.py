@@ -116,6 +116,13 @@ async def test_bad_request_is_400_and_stores_nothing(
     assert await count_rows(app, "pricing", "price_calculations") == 0
 
 
+async def test_unknown_customer_is_400_and_stores_nothing(demo: httpx.AsyncClient, app: Litestar) -> None:
+    response = await demo.post(CALCULATE, json={**EXAMPLE_1, "customerId": 2_000_000_000})
+    assert response.status_code == 400
+    assert response.json()["fieldErrors"] == {"customerId": ["must name an existing customer"]}
+    assert await count_rows(app, "pricing", "price_calculations") == 0
+
+
 async def test_inactive_carrier_is_400(demo: httpx.AsyncClient, app: Litestar) -> None:
     assert (await demo.patch("/api/v1/carriers/1", json={"isActive": False})).status_code == 200
     response = await demo.post(CALCULATE, json=EXAMPLE_1)

@@ -126,10 +126,6 @@ class CustomerOut(ResponseBody):
     updated_at: datetime
 
 
-class CustomerPage(PageOut[CustomerOut], rename={"items": "customers"}):
-    items: list[CustomerOut]
-
-
 SORT_FIELDS = {
     "createdAt": "created_at",
     "updatedAt": "updated_at",
@@ -140,6 +136,11 @@ SORT_FIELDS = {
     "id": "id",
 }
 """`sortBy` values → the attributes they sort."""
+
+
+class CustomerPage(PageOut[CustomerOut], rename={"items": "customers"}):
+    items: list[CustomerOut]
+    sort_keys = tuple(SORT_FIELDS)
 
 
 def _address_of(address: AddressIn | None) -> CustomerAddress | None:

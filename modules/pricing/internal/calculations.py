@@ -1,8 +1,7 @@
 """Price calculation use cases: check the shipment, price it with the compiled rule set, store the result.
 
 Nothing is stored when the request breaks a rule (400) or no base rule matches (422, `NoBaseRule`).
-`customer_id` is stored as sent: the customer module is not in the tree yet, so it is not checked (TODO in
-docs/api.md §6.3).
+`carrierId` and `customerId` are checked through the carrier and customer modules' Protocols.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.errors import FieldErrors
 from modules.carrier.api import CarrierDirectory
+from modules.customer.api import CustomerDirectory
 from modules.pricing.internal.engine import Request
 from modules.pricing.internal.models import CalculationRequest, CalculationRule, PriceCalculation
 from modules.pricing.internal.reads import CalculationView, calculation_view_of
@@ -75,9 +75,12 @@ def today() -> datetime:
 
 
 class CalculationService:
-    def __init__(self, session: AsyncSession, carriers: CarrierDirectory, book: RuleBook) -> None:
+    def __init__(
+        self, session: AsyncSession, carriers: CarrierDirectory, customers: CustomerDirectory, book: RuleBook
+    ) -> None:
         self.session = session
         self.carriers = carriers
+        self.customers = customers
         self.book = book
 
     async def calculate(self, shipment: CalculationRequest) -> CalculationView:
@@ -85,6 +88,8 @@ class CalculationService:
         shipment = checked_shipment(errors, shipment)
         if not await self.carriers.is_active(shipment.carrier_id):
             errors.add("carrierId", "must name an active carrier")
+        if shipment.customer_id is not None and not await self.customers.exists(shipment.customer_id):
+            errors.add("customerId", "must name an existing customer")
         errors.raise_if_any()
         now = today()
         rules = await self.book.rules()
