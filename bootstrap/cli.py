@@ -80,10 +80,16 @@ def migrate_hosted(settings: Settings, modules: Sequence[str] | None = None) -> 
     return [r.module for r in results if r.fresh]
 
 
-async def _seed(settings: Settings, demo: bool, modules: Sequence[str] | None, only: Sequence[str] | None) -> None:
+async def _seed(
+    settings: Settings,
+    demo: bool,
+    modules: Sequence[str] | None,
+    only: Sequence[str] | None,
+    tolerate_outages: bool = False,
+) -> None:
     runtime = build_runtime(settings, modules)
     try:
-        await runtime.seed(demo=demo, only=only)
+        await runtime.seed(demo=demo, only=only, tolerate_outages=tolerate_outages)
     finally:
         await runtime.dispose()
 
@@ -109,9 +115,9 @@ def run(host: str, port: int, modules_: str | None) -> None:
     asyncio.run(build_runtime(settings, modules).dispose())  # refuse bad settings before touching a database
     if settings.auto_migrate:
         fresh, ready = migrate_for_start(settings, modules)
-        asyncio.run(_seed(settings, demo=False, modules=modules, only=ready))
+        asyncio.run(_seed(settings, demo=False, modules=modules, only=ready, tolerate_outages=True))
         if fresh and not settings.production:
-            asyncio.run(_seed(settings, demo=True, modules=modules, only=fresh))
+            asyncio.run(_seed(settings, demo=True, modules=modules, only=fresh, tolerate_outages=True))
     app = create_app(settings, modules)
     _freeze_startup_heap()
     # proxy_headers off: the app reads X-Forwarded-For itself, from FREIGHTDESK_TRUSTED_PROXIES only

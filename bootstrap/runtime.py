@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bootstrap.catalog import select_modules
 from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase
+from kernel.db.errors import is_transient_database_error
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
 from kernel.health import UNHEALTHY, HealthRegistry, ModuleProbe, redis_check
@@ -23,6 +25,8 @@ from kernel.modules import AssembledModule, ModuleContext, ModuleDescriptor, pro
 from kernel.security.context import Security
 from kernel.settings import Settings, SettingsError
 from kernel.store import MemoryStore, RedisStore, SharedStore
+
+log = logging.getLogger("freightdesk.runtime")
 
 
 def app_version() -> str:
@@ -74,10 +78,22 @@ class Runtime:
                 return hosted
         raise KeyError(name)
 
-    async def seed(self, demo: bool, only: Sequence[str] | None = None) -> None:
+    async def seed(self, demo: bool, only: Sequence[str] | None = None, *, tolerate_outages: bool = False) -> None:
+        """Seed each module in start order. With `tolerate_outages` (the start of `run`), a module whose seed
+        needs a database that does not answer (its own, or a dependency's) is logged and left for
+        `freightdesk seed`, and the others are still seeded."""
         for hosted in self.modules:
-            if hosted.assembled.seed is not None and (only is None or hosted.name in only):
+            if hosted.assembled.seed is None or (only is not None and hosted.name not in only):
+                continue
+            try:
                 await hosted.assembled.seed(demo)
+            except Exception as exc:
+                if not tolerate_outages or not is_transient_database_error(exc):
+                    raise
+                log.error(
+                    "seed skipped: a database it needs does not answer; run `freightdesk seed` once it does",
+                    extra={"module_name": hosted.name, "demo": demo, "error": type(exc).__name__},
+                )
 
     async def dispose(self) -> None:
         for hosted in self.modules:

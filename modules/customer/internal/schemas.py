@@ -36,13 +36,14 @@ AddressCode = Annotated[str, msgspec.Meta(max_length=20)]
 CustomerType = Annotated[
     str,
     msgspec.Meta(
-        pattern=rf"^(?:{'|'.join(CUSTOMER_TYPES)})\Z", extra={"message": f"must be one of: {', '.join(CUSTOMER_TYPES)}"}
+        pattern=rf"^(?:{'|'.join(CUSTOMER_TYPES)})$(?!\n)",
+        extra={"message": f"must be one of: {', '.join(CUSTOMER_TYPES)}"},
     ),
 ]
 PreferredContact = Annotated[
     str,
     msgspec.Meta(
-        pattern=rf"^(?:{'|'.join(PREFERRED_CONTACTS)})\Z",
+        pattern=rf"^(?:{'|'.join(PREFERRED_CONTACTS)})$(?!\n)",
         extra={"message": f"must be one of: {', '.join(PREFERRED_CONTACTS)}"},
     ),
 ]
