@@ -17,6 +17,7 @@ import warnings
 warnings.filterwarnings("ignore", message="The declarative_mixin decorator", category=DeprecationWarning)
 
 import asyncio
+import io
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -223,7 +224,23 @@ async def running(app: Litestar) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        await task
+        await _within(task, SHUTDOWN_LIMIT_SECONDS, "the app's shutdown")
+
+
+# A lifespan that does not end is a bug to report with its evidence, not a run that waits for ever.
+SHUTDOWN_LIMIT_SECONDS = 60.0
+
+
+async def _within(task: asyncio.Task[None], seconds: float, what: str) -> None:
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
+    except TimeoutError:
+        stacks = io.StringIO()
+        for other in asyncio.all_tasks():
+            print(f"--- {other.get_name()}: {other.get_coro()!r}", file=stacks)
+            other.print_stack(file=stacks)
+        task.cancel()
+        pytest.fail(f"{what} did not finish within {seconds:.0f} s; the tasks still running:\n{stacks.getvalue()}")
 
 
 def http_client(app: Litestar) -> httpx.AsyncClient:
