@@ -10,8 +10,6 @@ deployment agrees within a second, with or without Redis. The guard itself never
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.db.base import utc_now
+from kernel.periodic import Periodic
 from kernel.security.revocation import Revocations
 from modules.auth.internal.models import AuthSession, UserTokenCutoff
 
@@ -57,28 +56,18 @@ class RevocationSync:
     ) -> None:
         self._session_maker = session_maker
         self._revocations = revocations
-        self._interval = interval
         self._retention = timedelta(seconds=revocations.user_ttl)
         self._seen: datetime | None = None
         self._purged_at = datetime.min.replace(tzinfo=UTC)
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("auth-revocation-sync", self._pass, interval)
         self._failing = False
 
     async def start(self) -> None:
         await self._pass()  # before the process serves: a restart resurrects nothing
-        self._task = asyncio.create_task(self._run(), name="auth-revocation-sync")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self._pass()
+        await self._loop.stop()
 
     async def _pass(self) -> None:
         try:

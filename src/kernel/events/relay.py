@@ -20,6 +20,7 @@ from kernel.db.locking import lock_rows
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
 from kernel.events.transport import EventTransport
+from kernel.periodic import finish
 
 log = logging.getLogger("freightdesk.events")
 
@@ -201,12 +202,7 @@ class OutboxRelay:
             return
         self._stopping.set()
         self.outbox.notify()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish(self._task, grace_seconds)
         self._task = None
 
 
