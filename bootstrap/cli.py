@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from alembic.util import CommandError
@@ -17,6 +19,9 @@ from bootstrap.migrate import DatabaseUnreachable, head_revision, upgrade, upgra
 from bootstrap.runtime import build_runtime, module_database
 from kernel.logging import configure_logging
 from kernel.settings import Settings, SettingsError, redact_url
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger("freightdesk.cli")
 
@@ -103,26 +108,54 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--modules", "modules_", default=None, help="Comma list of modules to host (default: all).")
-def run(host: str, port: int, modules_: str | None) -> None:
+@click.option(
+    "--workers",
+    envvar="FREIGHTDESK_WORKERS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (env FREIGHTDESK_WORKERS); one per core serves the most.",
+)
+def run(host: str, port: int, modules_: str | None, workers: int) -> None:
     """Start the HTTP server. On the embedded default it migrates and seeds first."""
     import uvicorn
-
-    from bootstrap.app import create_app
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     modules = _modules_option(modules_)
     asyncio.run(build_runtime(settings, modules).dispose())  # refuse bad settings before touching a database
-    if settings.auto_migrate:
+    if settings.auto_migrate:  # once, before any worker starts
         fresh, ready = migrate_for_start(settings, modules)
         asyncio.run(_seed(settings, demo=False, modules=modules, only=ready, tolerate_outages=True))
         if fresh and not settings.production:
             asyncio.run(_seed(settings, demo=True, modules=modules, only=fresh, tolerate_outages=True))
-    app = create_app(settings, modules)
-    _freeze_startup_heap()
+    if modules:
+        os.environ["FREIGHTDESK_MODULES"] = ",".join(modules)  # what every worker process reads
+    # uvloop and httptools: the fastest event loop and HTTP parser uvicorn offers (docs/operations.md).
     # proxy_headers off: the app reads X-Forwarded-For itself, from FREIGHTDESK_TRUSTED_PROXIES only
     # (kernel.http.client_address); uvicorn would otherwise believe it from 127.0.0.1 by default.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "loop": "uvloop",
+        "http": "httptools",
+    }
+    if workers == 1:
+        uvicorn.run(serving_app(), **server_options)
+    else:
+        uvicorn.run("bootstrap.cli:serving_app", factory=True, workers=workers, **server_options)
+
+
+def serving_app() -> Litestar:
+    """The app one server process serves, built from the environment (each worker builds its own)."""
+    from bootstrap.app import create_app
+
+    app = create_app(load_settings())
+    _freeze_startup_heap()
+    return app
 
 
 def _freeze_startup_heap() -> None:
