@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("freightdesk.cli")
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def load_settings() -> Settings:
     try:
@@ -146,7 +148,16 @@ def run(host: str, port: int, modules_: str | None, workers: int) -> None:
     if workers == 1:
         uvicorn.run(serving_app(), **server_options)
     else:
-        uvicorn.run("bootstrap.cli:serving_app", factory=True, workers=workers, **server_options)
+        # A worker that has not answered the supervisor's ping within the timeout is killed and replaced. It
+        # answers only once its imports are done, which on a busy machine takes longer than uvicorn's 5 s
+        # default, and then the workers are killed and restarted for ever.
+        uvicorn.run(
+            "bootstrap.cli:serving_app",
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **server_options,
+        )
 
 
 def serving_app() -> Litestar:
