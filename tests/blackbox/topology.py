@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,19 +31,13 @@ START_TIMEOUT_SECONDS = 240.0  # migrations and the demo seed (argon2 hashes of 
 SHAPES = ("one-process", "split")
 
 
-@dataclass(frozen=True)
-class Process:
-    modules: tuple[str, ...]
-    base_url: str
-
-
-def _database_settings(shape: str) -> dict[str, str]:
+def _database_settings(shape: str, tag: str) -> dict[str, str]:
     """Fresh databases of this run: one per module database (auth and user share the identity database)."""
     values: dict[str, str] = {}
     names: set[str] = set()
     for module in available_modules():
-        database = run_database_name(f"bb_{shape.replace('-', '')}_{load_descriptor(module).database.default_file}")
-        database = database.removesuffix(".sqlite")
+        file = load_descriptor(module).database.default_file.removesuffix(".sqlite")
+        database = run_database_name(re.sub(r"[^a-z0-9_]", "", f"{tag}_{file}".lower())[:40])
         names.add(database)
         values[f"{module.upper()}_DATABASE_URL"] = mysql_database_url(database)
     asyncio.run(recreate_mysql_databases(sorted(names)))
@@ -57,40 +51,59 @@ def _groups(shape: str) -> list[tuple[str, ...]]:
     return [(d.name,) for d in dependency_order(load_descriptor(m) for m in available_modules())]
 
 
-@contextmanager
-def _process(tmp_path: Path, modules: Sequence[str], port: int, settings: dict[str, str]) -> Iterator[None]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_SERVICE_URL"))}
-    env.pop("REDIS_URL", None)
-    data_dir = tmp_path / "var"  # the processes share the signing key ring, as the compose volume does
-    env.update(
-        {
-            "FREIGHTDESK_DATA_DIR": str(data_dir),
-            "FREIGHTDESK_LOG_LEVEL": "WARNING",
-            "FREIGHTDESK_MODULES": ",".join(modules),
-            **settings,
-        }
-    )
-    log = (tmp_path / f"{'-'.join(modules)}.log").open("wb")
-    freightdesk = Path(sys.executable).with_name("freightdesk")
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [str(freightdesk), "run", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+class Server:
+    """One `freightdesk run` process of the system; it can be stopped, killed and started again on its port."""
+
+    def __init__(self, tmp_path: Path, modules: Sequence[str], port: int, settings: dict[str, str]) -> None:
+        self.modules = tuple(modules)
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_file = tmp_path / f"{'-'.join(modules)}.log"
+        self._tmp_path = tmp_path
+        self._env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_SERVICE_URL"))}
+        self._env.pop("REDIS_URL", None)
+        self._env.update(
+            {
+                # the processes share the signing key ring, as the compose volume does
+                "FREIGHTDESK_DATA_DIR": str(tmp_path / "var"),
+                "FREIGHTDESK_LOG_LEVEL": "WARNING",
+                "FREIGHTDESK_MODULES": ",".join(modules),
+                **settings,
+            }
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        freightdesk = Path(sys.executable).with_name("freightdesk")
+        with self.log_file.open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S603 - our own console script
+                [str(freightdesk), "run", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self._env,
+                cwd=self._tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_ready(self)
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown, no flush."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=15)
+            self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=15)
+            self._process = None
 
 
-def _wait_ready(process: Process, log_file: Path) -> None:
+def _wait_ready(process: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -99,6 +112,7 @@ def _wait_ready(process: Process, log_file: Path) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.25)
+    log_file = process.log_file
     output = log_file.read_text(errors="replace") if log_file.exists() else ""
     raise AssertionError(f"{process.modules} not ready within {START_TIMEOUT_SECONDS:.0f} s:\n{output[-4000:]}")
 
@@ -106,7 +120,7 @@ def _wait_ready(process: Process, log_file: Path) -> None:
 class System:
     """The running processes of one shape and the route table that finds a path's process."""
 
-    def __init__(self, shape: str, processes: list[Process]) -> None:
+    def __init__(self, shape: str, processes: list[Server]) -> None:
         self.shape = shape
         self.processes = processes
         self._routes: list[tuple[str, str]] = []
@@ -139,10 +153,14 @@ class System:
 
         return httpx.Client(transport=Routing(), base_url="http://freightdesk.test", timeout=30)
 
+    def server_of(self, module: str) -> Server:
+        return next(server for server in self.processes if module in server.modules)
+
 
 @contextmanager
-def started_system(shape: str, tmp_path: Path) -> Iterator[System]:
-    settings = {**_database_settings(shape), "FREIGHTDESK_RELAY_INTERVAL": "0.05"}
+def started_system(shape: str, tmp_path: Path, **extra: str) -> Iterator[System]:
+    """The system in `shape`, on fresh databases of this run; `extra` settings go to every process."""
+    settings = {**_database_settings(shape, tmp_path.name), "FREIGHTDESK_RELAY_INTERVAL": "0.05"}
     groups = _groups(shape)
     ports = {group: free_port() for group in groups}
     if shape == "split":
@@ -152,12 +170,15 @@ def started_system(shape: str, tmp_path: Path) -> Iterator[System]:
         for group, port in ports.items():
             for module in group:
                 settings[f"{module.upper()}_SERVICE_URL"] = f"http://127.0.0.1:{port}"
-    processes: list[Process] = []
-    with ExitStack() as stack:
+    settings |= extra
+    servers: list[Server] = []
+    try:
         for group in groups:
             own = {k: v for k, v in settings.items() if not any(k == f"{m.upper()}_SERVICE_URL" for m in group)}
-            stack.enter_context(_process(tmp_path, group, ports[group], own))
-            process = Process(group, f"http://127.0.0.1:{ports[group]}")
-            _wait_ready(process, tmp_path / f"{'-'.join(group)}.log")
-            processes.append(process)
-        yield System(shape, processes)
+            server = Server(tmp_path, group, ports[group], own)
+            servers.append(server)
+            server.start()
+        yield System(shape, servers)
+    finally:
+        for server in reversed(servers):
+            server.stop()
