@@ -19,7 +19,7 @@ from modules.pricing.internal.controllers import PricingCalculationController, P
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
 from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
 from modules.pricing.internal.models import PricingBase, inbox, outbox
-from modules.pricing.internal.reads import PricingReads
+from modules.pricing.internal.reads import CalculationReads, PricingReads
 from modules.pricing.internal.rulebook import RuleBook
 from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
@@ -29,6 +29,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     """Pricing checks carriers through the carrier module's `CarrierDirectory` and the customers a calculation
     names through the customer module's `CustomerDirectory`."""
     reads = PricingReads(context.engine)
+    calculation_reads = CalculationReads(context.engine)
     book = RuleBook(reads)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
@@ -51,6 +52,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
             "pricing_rule_service": Provide(provide_pricing_rule_service, sync_to_thread=False),
             "pricing_calculation_service": Provide(provide_pricing_calculation_service, sync_to_thread=False),
             "pricing_reads": Provide(lambda: reads, sync_to_thread=False, use_cache=True),
+            "pricing_calculation_reads": Provide(lambda: calculation_reads, sync_to_thread=False, use_cache=True),
         },
     )
     directory: PricingRuleDirectory = ReadsPricingRuleDirectory(reads)

@@ -101,6 +101,8 @@ class CalculationService:
             request=shipment,
             result=result,
             calculated_at=now,
+            created_at=now,  # one instant: the history filters and sorts on created_at (models.PriceCalculation)
+            updated_at=now,
         )
         self.session.add(calculation)
         await self.session.flush()

@@ -326,6 +326,21 @@ class CalculationOut(ResponseBody):
     updated_at: datetime
 
 
+CALCULATION_SORT_FIELDS = {
+    "createdAt": "created_at",
+    "calculatedAt": "calculated_at",
+    "carrierId": "carrier_id",
+    "customerId": "customer_id",
+    "id": "id",
+}
+"""`sortBy` values of the calculation history → the attributes they sort."""
+
+
+class CalculationPage(PageOut[CalculationOut], rename={"items": "priceCalculations"}):
+    items: list[CalculationOut]
+    sort_keys = tuple(CALCULATION_SORT_FIELDS)
+
+
 def shipment_of(data: CalculateIn) -> CalculationRequest:
     return CalculationRequest(
         carrier_id=data.carrier_id,
