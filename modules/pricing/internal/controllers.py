@@ -1,7 +1,7 @@
 """Pricing HTTP routes: parse, call the reads or the service, shape the response, declare the permission.
 
 Their dependencies (`pricing_reads`, `pricing_calculation_reads`, `pricing_rule_service`,
-`pricing_calculation_service`) are bound by the module's assembly (`module.py`).
+`pricing_calculation_service`, `pricing_quote_service`) are bound by the module's assembly (`module.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from kernel.http.fields import MAX_ID, CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.http.openapi import EXTRA_ERROR_STATUSES
 from kernel.paging import parse_bool, parse_int, parse_list_params
-from modules.pricing.internal.calculations import CalculationService
+from modules.pricing.internal.calculations import CalculationService, QuoteService
 from modules.pricing.internal.reads import CalculationFilters, CalculationReads, PricingReads
 from modules.pricing.internal.schemas import (
     CALCULATION_SORT_FIELDS,
@@ -28,11 +28,15 @@ from modules.pricing.internal.schemas import (
     CalculateIn,
     CalculationOut,
     CalculationPage,
+    QuoteIn,
+    QuotesOut,
     RuleCreate,
     RuleOut,
     RulePage,
     RuleUpdate,
     calculation_out,
+    quote_shipment_of,
+    quotes_out,
     rule_out,
     rule_values_of,
     shipment_of,
@@ -62,6 +66,7 @@ Reads = NamedDependency[PricingReads]
 CalculationHistory = NamedDependency[CalculationReads]
 RuleService = NamedDependency[PricingRuleService]
 Calculations = NamedDependency[CalculationService]
+Quotes = NamedDependency[QuoteService]
 
 
 def _id_filter(errors: FieldErrors, name: str, raw: str | None) -> int | None:
@@ -186,6 +191,15 @@ class PricingCalculationController(Controller):
     )
     async def calculate(self, pricing_calculation_service: Calculations, data: JSONBody[CalculateIn]) -> CalculationOut:
         return calculation_out(await pricing_calculation_service.calculate(shipment_of(data)))
+
+    @post(
+        "/quotes",
+        opt={**requires("pricing.calculate"), EXTRA_ERROR_STATUSES: (422,)},
+        status_code=200,
+        summary="Price a shipment for every active carrier, cheapest first; nothing is stored (422 when none can)",
+    )
+    async def quote(self, pricing_quote_service: Quotes, data: JSONBody[QuoteIn]) -> QuotesOut:
+        return quotes_out(await pricing_quote_service.quote(quote_shipment_of(data)))
 
     @get(
         "/calculations",
