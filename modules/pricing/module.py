@@ -8,19 +8,21 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.http.body import BODY_RULES
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
 from modules.carrier.api import CarrierDirectory
 from modules.customer.api import CustomerDirectory
 from modules.pricing.api import PricingRuleDirectory
 from modules.pricing.events import ALL_EVENTS
-from modules.pricing.internal.calculations import CalculationService
+from modules.pricing.internal.calculations import CalculationService, QuoteService, ShipmentRules
 from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
 from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
 from modules.pricing.internal.models import PricingBase, inbox, outbox
-from modules.pricing.internal.reads import PricingReads
+from modules.pricing.internal.reads import CalculationReads, PricingReads
 from modules.pricing.internal.rulebook import RuleBook
+from modules.pricing.internal.schemas import shipment_body_rules
 from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
 
@@ -29,7 +31,10 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     """Pricing checks carriers through the carrier module's `CarrierDirectory` and the customers a calculation
     names through the customer module's `CustomerDirectory`."""
     reads = PricingReads(context.engine)
+    calculation_reads = CalculationReads(context.engine)
     book = RuleBook(reads)
+    shipment_rules = ShipmentRules(carriers, customers)
+    quotes = QuoteService(carriers, shipment_rules, book)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
         return PricingRuleService(pricing_db_session, carriers, book.invalidate)
@@ -37,20 +42,27 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     def provide_pricing_calculation_service(
         pricing_db_session: NamedDependency[AsyncSession],
     ) -> CalculationService:
-        return CalculationService(pricing_db_session, carriers, customers, book)
+        return CalculationService(pricing_db_session, shipment_rules, book)
 
     routes = Router(
         path="/",
         route_handlers=[
             module_health_route("/pricing/health", "pricing"),
             PricingRuleController,
-            PricingCalculationController,
+            Router(
+                path="/",
+                route_handlers=[PricingCalculationController],
+                # a rejected shipment is also checked against the shipment rules, so a 400 names every bad field
+                opt={BODY_RULES: shipment_body_rules(shipment_rules)},
+            ),
         ],
         dependencies={
             "pricing_db_session": context.session_dependency(),
             "pricing_rule_service": Provide(provide_pricing_rule_service, sync_to_thread=False),
             "pricing_calculation_service": Provide(provide_pricing_calculation_service, sync_to_thread=False),
+            "pricing_quote_service": Provide(lambda: quotes, sync_to_thread=False, use_cache=True),
             "pricing_reads": Provide(lambda: reads, sync_to_thread=False, use_cache=True),
+            "pricing_calculation_reads": Provide(lambda: calculation_reads, sync_to_thread=False, use_cache=True),
         },
     )
     directory: PricingRuleDirectory = ReadsPricingRuleDirectory(reads)

@@ -1,21 +1,26 @@
-"""Price calculation use cases: check the shipment, price it with the compiled rule set, store the result.
+"""Price calculation use cases: check the shipment, price it with the compiled rule set, store the result;
+or price it for every active carrier at once (quotes) and store nothing.
 
 Nothing is stored when the request breaks a rule (400) or no base rule matches (422, `NoBaseRule`).
-`carrierId` and `customerId` are checked through the carrier and customer modules' Protocols.
+`carrierId` and `customerId` are checked through the carrier and customer modules' Protocols, and quotes
+take the active carriers from the carrier module's `CarrierDirectory.list_active`.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.contracts.errors import FieldErrors
+from kernel.contracts.errors import ValidationFailed
 from modules.carrier.api import CarrierDirectory
 from modules.customer.api import CustomerDirectory
-from modules.pricing.internal.engine import Request
+from modules.pricing.internal.engine import NoBaseRule, Request, Result
 from modules.pricing.internal.models import CalculationRequest, CalculationRule, PriceCalculation
 from modules.pricing.internal.reads import CalculationView, calculation_view_of
 from modules.pricing.internal.rulebook import RuleBook
@@ -24,41 +29,81 @@ MAX_WEIGHT = Decimal(1_000_000)
 MAX_DISTANCE = Decimal(100_000)
 
 
-def _checked_number(errors: FieldErrors, field: str, value: Decimal, low: Decimal, high: Decimal, above: bool) -> None:
+def _number_problem(value: Decimal, low: Decimal, high: Decimal, above: bool) -> str | None:
     if not value.is_finite():
-        errors.add(field, "must be a finite number")
-    elif above and value <= low:
-        errors.add(field, f"must be greater than {low}")
-    elif not above and value < low:
-        errors.add(field, f"must be at least {low}")
-    elif value > high:
-        errors.add(field, f"must be at most {high}")
+        return "must be a finite number"
+    if above and value <= low:
+        return f"must be greater than {low}"
+    if not above and value < low:
+        return f"must be at least {low}"
+    if value > high:
+        return f"must be at most {high}"
+    return None
 
 
-def checked_shipment(errors: FieldErrors, shipment: CalculationRequest) -> CalculationRequest:
-    """The shipment trimmed (countries in upper case), every broken rule added to `errors`."""
-    _checked_number(errors, "weight", shipment.weight, Decimal(0), MAX_WEIGHT, above=True)
-    if shipment.distance is not None:
-        _checked_number(errors, "distance", shipment.distance, Decimal(0), MAX_DISTANCE, above=False)
-    service_type = shipment.service_type.strip()
-    if not service_type:
-        errors.add("serviceType", "must not be blank")
-    customer_type = shipment.customer_type.strip() if shipment.customer_type is not None else None
-    if customer_type == "":
-        errors.add("customerType", "must not be blank")
-    return CalculationRequest(
-        carrier_id=shipment.carrier_id,
-        service_type=service_type,
-        weight=shipment.weight,
+class Shipment(msgspec.Struct, frozen=True, kw_only=True):
+    """A shipment to quote: a calculation's request without the carrier (every active carrier is priced)."""
+
+    service_type: str
+    weight: Decimal
+    origin_country: str
+    destination_country: str
+    distance: Decimal | None = None
+    customer_type: str | None = None
+    customer_id: int | None = None
+
+
+ShipmentT = TypeVar("ShipmentT", CalculationRequest, Shipment)
+
+
+def trimmed_shipment(shipment: ShipmentT) -> ShipmentT:
+    """The shipment as it is priced and stored: texts trimmed, countries in upper case."""
+    return msgspec.structs.replace(
+        shipment,
+        service_type=shipment.service_type.strip(),
         origin_country=shipment.origin_country.strip().upper(),
         destination_country=shipment.destination_country.strip().upper(),
-        distance=shipment.distance,
-        customer_type=customer_type,
-        customer_id=shipment.customer_id,
+        customer_type=shipment.customer_type.strip() if shipment.customer_type is not None else None,
     )
 
 
-def engine_request(shipment: CalculationRequest, carrier_id: int | None) -> Request:
+class ShipmentRules:
+    """The rules of a shipment beyond its wire shape (docs/api.md §6.3), for `calculate` and `quote` and for
+    the routes' `BODY_RULES`: `carrierId` names an active carrier, `customerId` an existing customer."""
+
+    def __init__(self, carriers: CarrierDirectory, customers: CustomerDirectory) -> None:
+        self.carriers = carriers
+        self.customers = customers
+
+    async def problems(self, fields: Mapping[str, Any]) -> dict[str, list[str]]:
+        """The broken rules among `fields` (by attribute name; any of them may be absent), by request name."""
+        errors: dict[str, list[str]] = {}
+        weight, distance = fields.get("weight"), fields.get("distance")
+        bounds = (("weight", weight, MAX_WEIGHT, True), ("distance", distance, MAX_DISTANCE, False))
+        for name, value, high, above in bounds:
+            problem = None if value is None else _number_problem(value, Decimal(0), high, above)
+            if problem is not None:
+                errors[name] = [problem]
+        for name, attribute in (("serviceType", "service_type"), ("customerType", "customer_type")):
+            text = fields.get(attribute)
+            if text is not None and not text.strip():
+                errors[name] = ["must not be blank"]
+        carrier_id, customer_id = fields.get("carrier_id"), fields.get("customer_id")
+        if carrier_id is not None and not await self.carriers.is_active(carrier_id):
+            errors["carrierId"] = ["must name an active carrier"]
+        if customer_id is not None and not await self.customers.exists(customer_id):
+            errors["customerId"] = ["must name an existing customer"]
+        return errors
+
+    async def checked(self, shipment: ShipmentT) -> ShipmentT:
+        """The shipment trimmed; `ValidationFailed` listing every broken rule."""
+        problems = await self.problems(msgspec.structs.asdict(shipment))
+        if problems:
+            raise ValidationFailed(problems)
+        return trimmed_shipment(shipment)
+
+
+def engine_request(shipment: CalculationRequest | Shipment, carrier_id: int | None) -> Request:
     return Request(
         service_type=shipment.service_type,
         weight=shipment.weight,
@@ -75,22 +120,13 @@ def today() -> datetime:
 
 
 class CalculationService:
-    def __init__(
-        self, session: AsyncSession, carriers: CarrierDirectory, customers: CustomerDirectory, book: RuleBook
-    ) -> None:
+    def __init__(self, session: AsyncSession, rules: ShipmentRules, book: RuleBook) -> None:
         self.session = session
-        self.carriers = carriers
-        self.customers = customers
+        self.rules = rules
         self.book = book
 
     async def calculate(self, shipment: CalculationRequest) -> CalculationView:
-        errors = FieldErrors()
-        shipment = checked_shipment(errors, shipment)
-        if not await self.carriers.is_active(shipment.carrier_id):
-            errors.add("carrierId", "must name an active carrier")
-        if shipment.customer_id is not None and not await self.customers.exists(shipment.customer_id):
-            errors.add("customerId", "must name an existing customer")
-        errors.raise_if_any()
+        shipment = await self.rules.checked(shipment)
         now = today()
         rules = await self.book.rules()
         result = rules.price(engine_request(shipment, shipment.carrier_id), now.date())  # NoBaseRule → 422
@@ -101,6 +137,8 @@ class CalculationService:
             request=shipment,
             result=result,
             calculated_at=now,
+            created_at=now,  # one instant: the history filters and sorts on created_at (models.PriceCalculation)
+            updated_at=now,
         )
         self.session.add(calculation)
         await self.session.flush()
@@ -109,3 +147,43 @@ class CalculationService:
         )
         await self.session.commit()
         return calculation_view_of(calculation)
+
+
+class CarrierPrice(msgspec.Struct, frozen=True, kw_only=True):
+    """One carrier's price for a quoted shipment."""
+
+    carrier_id: int
+    carrier_name: str
+    result: Result
+
+
+class QuoteView(msgspec.Struct, frozen=True, kw_only=True):
+    """A shipment priced for every active carrier that has a base rule for it, cheapest first."""
+
+    request: Shipment
+    prices: tuple[CarrierPrice, ...]
+    calculated_at: datetime
+
+
+class QuoteService:
+    """Quotes read the compiled rule set and the active carriers; they open no session and store nothing."""
+
+    def __init__(self, carriers: CarrierDirectory, rules: ShipmentRules, book: RuleBook) -> None:
+        self.carriers = carriers
+        self.rules = rules
+        self.book = book
+
+    async def quote(self, shipment: Shipment) -> QuoteView:
+        """Every active carrier's price (`RuleSet.quote`: cheapest total first, ties by carrier id); carriers
+        without a base rule are left out, and `NoBaseRule` (422) when no carrier is left, as `calculate` does."""
+        shipment = await self.rules.checked(shipment)
+        now = today()
+        names = {carrier.id: carrier.name for carrier in await self.carriers.list_active()}
+        rules = await self.book.rules()
+        quotes = rules.quote(engine_request(shipment, None), names.keys(), now.date())
+        if not quotes:
+            raise NoBaseRule()
+        prices = tuple(
+            CarrierPrice(carrier_id=q.carrier_id, carrier_name=names[q.carrier_id], result=q.result) for q in quotes
+        )
+        return QuoteView(request=shipment, prices=prices, calculated_at=now)

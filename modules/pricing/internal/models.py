@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, UTCDateTime, module_metadata, utc_now
@@ -55,13 +55,23 @@ class CalculationRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PriceCalculation(IntPrimaryKey, Timestamps, PricingBase):
+    """A stored calculation. `created_at` is the moment of the calculation (`calculated_at`, the same instant,
+    `updated_at` too: a calculation never changes), so the history's filters and its default order (newest
+    first) read one index each: `(carrier_id, created_at)`, `(customer_id, created_at)` or `created_at` (each
+    ends in the id on MariaDB and SQLite alike, which breaks ties in the same direction)."""
+
     __tablename__ = "price_calculations"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_price_calculations_carrier_id_created_at", "carrier_id", "created_at"),
+        Index("ix_price_calculations_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_price_calculations_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     request_id: Mapped[str] = mapped_column(String(36), unique=True)
-    carrier_id: Mapped[int] = mapped_column(Integer, index=True)
-    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    """A customer of the customer module, by id; not checked yet (the customer module is not in the tree)."""
+    carrier_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    """A customer of the customer module, by id (checked through its `CustomerDirectory` when stored)."""
     request: Mapped[CalculationRequest] = mapped_column(StructJSON(CalculationRequest))
     result: Mapped[Result] = mapped_column(StructJSON(Result))
     """The engine's result: the amounts, `applied_rules` and `skipped_rules`."""

@@ -109,8 +109,31 @@ class CalculationView(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
+class CalculationFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What the history lists may filter by: a carrier, a customer, and a window `[since, until)` of
+    `created_at` (the moment of the calculation; either end open when None)."""
+
+    carrier_id: int | None = None
+    customer_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 _CALCULATION_COLUMNS = attribute_columns(PriceCalculation)
 _CALCULATIONS = select(*_CALCULATION_COLUMNS)
+CALCULATION_SEARCHABLE = (PriceCalculation.request_id,)
+
+
+def _calculations_filtered(statement: Select[Any], filters: CalculationFilters) -> Select[Any]:
+    if filters.carrier_id is not None:
+        statement = statement.where(PriceCalculation.carrier_id == filters.carrier_id)
+    if filters.customer_id is not None:
+        statement = statement.where(PriceCalculation.customer_id == filters.customer_id)
+    if filters.since is not None:
+        statement = statement.where(PriceCalculation.created_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(PriceCalculation.created_at < filters.until)
+    return statement
 
 
 def calculation_view_of(row: Row[Any] | PriceCalculation) -> CalculationView:
@@ -126,3 +149,17 @@ class CalculationReads:
         if row is None:
             raise PriceCalculationNotFound()
         return calculation_view_of(row)
+
+    async def page(self, params: ListParams, filters: CalculationFilters) -> Page[CalculationView]:
+        statement = _calculations_filtered(_CALCULATIONS, filters)
+        async with self._engine.connect() as connection:
+            rows = await fetch_page(
+                connection, statement, params, model=PriceCalculation, search_columns=CALCULATION_SEARCHABLE
+            )
+        items = [calculation_view_of(r) for r in rows.items]
+        return Page(items=items, total=rows.total, page=rows.page, limit=rows.limit)
+
+    async def count(self, filters: CalculationFilters) -> int:
+        statement = _calculations_filtered(select(func.count()).select_from(PriceCalculation), filters)
+        async with self._engine.connect() as connection:
+            return int(await connection.scalar(statement) or 0)

@@ -3,16 +3,19 @@ to and from the service's values: everything that knows the wire lives here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from kernel.contracts.changes import sent_fields
 from kernel.contracts.money import money_json
+from kernel.http.body import BodyRules
 from kernel.http.fields import END, MAX_ID, CurrencyCode, PageOut, RequestBody, ResponseBody
+from modules.pricing.internal.calculations import QuoteView, Shipment, ShipmentRules
 from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range, Result
 from modules.pricing.internal.models import CalculationRequest
 from modules.pricing.internal.reads import CalculationView, RuleView
@@ -23,6 +26,7 @@ Description = Annotated[str, msgspec.Meta(max_length=500)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=1000)]
 CarrierRef = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+CustomerRef = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Country = Annotated[
     str,
     msgspec.Meta(
@@ -261,7 +265,22 @@ def rule_out(rule: RuleView) -> RuleOut:
 # ------------------------------------------------------------------------------------- calculations
 
 
+class QuoteIn(RequestBody):
+    """POST /pricing/quotes: the shipment without a carrier (every active carrier is priced)."""
+
+    service_type: Label
+    weight: Amount
+    origin_country: Country
+    destination_country: Country
+    distance: Amount | None = None
+    customer_type: Label | None = None
+    customer_id: CustomerRef | None = None
+    """Checked through the customer module's `CustomerDirectory` (docs/api.md §6.3)."""
+
+
 class CalculateIn(RequestBody):
+    """POST /pricing/calculate: the carrier and the shipment to price for it (the fields of `QuoteIn`)."""
+
     carrier_id: CarrierRef
     service_type: Label
     weight: Amount
@@ -269,12 +288,21 @@ class CalculateIn(RequestBody):
     destination_country: Country
     distance: Amount | None = None
     customer_type: Label | None = None
-    customer_id: CarrierRef | None = None
-    """Stored as sent; not checked until the customer module is in the tree (docs/api.md §6.3)."""
+    customer_id: CustomerRef | None = None
 
 
 class CalculationRequestOut(ResponseBody, omit_defaults=True):
     carrier_id: int
+    service_type: str
+    weight: float
+    origin_country: str
+    destination_country: str
+    distance: float | None = None
+    customer_type: str | None = None
+    customer_id: int | None = None
+
+
+class QuoteRequestOut(ResponseBody, omit_defaults=True):
     service_type: str
     weight: float
     origin_country: str
@@ -324,6 +352,47 @@ class CalculationOut(ResponseBody):
     calculated_at: datetime
     created_at: datetime
     updated_at: datetime
+
+
+CALCULATION_SORT_FIELDS = {
+    "createdAt": "created_at",
+    "calculatedAt": "calculated_at",
+    "carrierId": "carrier_id",
+    "customerId": "customer_id",
+    "id": "id",
+}
+"""`sortBy` values of the calculation history → the attributes they sort."""
+
+
+class CalculationPage(PageOut[CalculationOut], rename={"items": "priceCalculations"}):
+    items: list[CalculationOut]
+    sort_keys = tuple(CALCULATION_SORT_FIELDS)
+
+
+class CarrierQuoteOut(ResponseBody):
+    """One carrier's price: the `calculation`, `appliedRules` and `skippedRules` of a calculation."""
+
+    carrier_id: int
+    carrier_name: str
+    calculation: AmountsOut
+    applied_rules: list[AppliedRuleOut]
+    skipped_rules: list[SkippedRuleOut]
+
+
+class QuotesOut(ResponseBody):
+    request: QuoteRequestOut
+    quotes: list[CarrierQuoteOut]
+    calculated_at: datetime
+
+
+def shipment_body_rules(rules: ShipmentRules) -> BodyRules:
+    """The shipment rules for the calculation routes' `BODY_RULES`: run on the fields a rejected body got right.
+    A plain function, not the bound method: Litestar deep-copies the `opt` of a router it registers."""
+
+    async def check(fields: Mapping[str, Any]) -> Mapping[str, Sequence[str]]:
+        return await rules.problems(fields)
+
+    return check
 
 
 def shipment_of(data: CalculateIn) -> CalculationRequest:
@@ -392,4 +461,42 @@ def calculation_out(calculation: CalculationView) -> CalculationOut:
         calculated_at=calculation.calculated_at,
         created_at=calculation.created_at,
         updated_at=calculation.updated_at,
+    )
+
+
+def quote_shipment_of(data: QuoteIn) -> Shipment:
+    return Shipment(
+        service_type=data.service_type,
+        weight=data.weight,
+        origin_country=data.origin_country,
+        destination_country=data.destination_country,
+        distance=data.distance,
+        customer_type=data.customer_type,
+        customer_id=data.customer_id,
+    )
+
+
+def quotes_out(quote: QuoteView) -> QuotesOut:
+    shipment = quote.request
+    return QuotesOut(
+        request=QuoteRequestOut(
+            service_type=shipment.service_type,
+            weight=float(shipment.weight),
+            origin_country=shipment.origin_country,
+            destination_country=shipment.destination_country,
+            distance=_number(shipment.distance),
+            customer_type=shipment.customer_type,
+            customer_id=shipment.customer_id,
+        ),
+        quotes=[
+            CarrierQuoteOut(
+                carrier_id=price.carrier_id,
+                carrier_name=price.carrier_name,
+                calculation=amounts_out(price.result),
+                applied_rules=applied_out(price.result),
+                skipped_rules=skipped_out(price.result),
+            )
+            for price in quote.prices
+        ],
+        calculated_at=quote.calculated_at,
     )
