@@ -224,3 +224,34 @@ def test_no_token_is_401_and_a_bad_body_is_400_in_the_error_shape(api: httpx.Cli
     bad = api.post("/api/v1/auth/login", content=b'{"email": "a\xff", "password": "x"}')
     assert bad.status_code == 400
     assert bad.json()["statusCode"] == 400
+
+
+def test_quotes_are_cheapest_first_and_leave_out_a_deactivated_carrier(admin: httpx.Client, unique: str) -> None:
+    shipment = {"serviceType": f"Crate-{unique}", "weight": 2, "originCountry": "NL", "destinationCountry": "BE"}
+    carriers = [data(admin.post("/api/v1/carriers", json={"name": f"Quote Co {n} {unique}"}), 201) for n in (1, 2)]
+    for carrier, base_rate in zip(carriers, (30, 20), strict=True):
+        data(
+            admin.post(
+                "/api/v1/pricing/rules",
+                json={
+                    "name": f"Crates {carrier['id']}",
+                    "conditions": {"carrierId": carrier["id"], "serviceType": shipment["serviceType"]},
+                    "pricing": {"baseRate": base_rate, "currency": "EUR"},
+                },
+            ),
+            201,
+        )
+    quoted = data(admin.post("/api/v1/pricing/quotes", json=shipment))
+    assert [(q["carrierId"], q["calculation"]["total"]) for q in quoted["quotes"]] == [
+        (carriers[1]["id"], 20.0),
+        (carriers[0]["id"], 30.0),
+    ]
+
+    data(admin.patch(f"/api/v1/carriers/{carriers[1]['id']}", json={"isActive": False}))
+    eventually(
+        lambda: (
+            [q["carrierId"] for q in data(admin.post("/api/v1/pricing/quotes", json=shipment))["quotes"]]
+            == [carriers[0]["id"]]
+        ),
+        "the deactivated carrier gone from the quotes",
+    )
