@@ -1,7 +1,8 @@
--- Freightdesk databases, application user and grants: the one source of truth.
--- Used by compose (mounted into /docker-entrypoint-initdb.d/) and by .ci/run (piped to `mariadb -uroot`).
+-- Freightdesk databases, one application user and its grants, for a development or CI server: .ci/run pipes
+-- it to `mariadb -uroot`, and the README's "Pointing it at MySQL and Redis" does the same by hand.
 -- Safe to run again. The password below is the documented local default; production mode refuses it.
--- .ci/run replaces it when FREIGHTDESK_DB_PASSWORD is set.
+-- .ci/run replaces it when FREIGHTDESK_DB_PASSWORD is set. The compose stacks create their databases with
+-- compose/mysql/10-freightdesk-databases.sh instead: one user per database, passwords from the environment.
 
 -- The hybrid split (docs: architecture §3): auth and user share one database, each business module has its own.
 CREATE DATABASE IF NOT EXISTS `shared_user_db` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
