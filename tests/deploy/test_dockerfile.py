@@ -52,8 +52,8 @@ def test_the_stages_are_read_as_docker_reads_them(dockerfile: str) -> None:
         ),
         pytest.param(
             '--port "${PORT:-8000}"',
-            '--port "${PORT:-8000}" --workers 4',
-            "Dockerfile: CMD passes ['--workers']",
+            '--port "${PORT:-8000}" --threads 4',
+            "Dockerfile: CMD passes ['--threads']",
             id="option-run-lacks",
         ),
         pytest.param(

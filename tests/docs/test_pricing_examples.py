@@ -23,9 +23,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from kernel.contracts.errors import FieldErrors, Unprocessable
+from kernel.contracts.errors import Unprocessable
 from kernel.contracts.money import is_currency, rate_problem
-from modules.pricing.internal.calculations import checked_shipment, engine_request
+from modules.pricing.internal.calculations import engine_request, trimmed_shipment
 from modules.pricing.internal.engine import Adjustment, NoBaseRule, Pricing, Request, Result, Rule, RuleSet
 from modules.pricing.internal.schemas import (
     CalculateIn,
@@ -205,9 +205,7 @@ def rule_of(document: dict[str, Any]) -> Rule:
 def request_of(document: dict[str, Any]) -> Request:
     """A POST /pricing/calculate body read and checked as the API reads it."""
     body = msgspec.json.decode(msgspec.json.encode(document), type=CalculateIn)
-    errors = FieldErrors()
-    shipment = checked_shipment(errors, shipment_of(body))
-    errors.raise_if_any()
+    shipment = trimmed_shipment(shipment_of(body))
     return engine_request(shipment, shipment.carrier_id)
 
 
