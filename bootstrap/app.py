@@ -28,6 +28,7 @@ from kernel.http.middleware import correlation_middleware_factory, ensure_correl
 from kernel.http.openapi import OpenAPIDocumentPlugin
 from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
 from kernel.logging import configure_logging
+from kernel.remote.client import RemoteModules
 from kernel.remote.server import internal_router
 from kernel.remote.tokens import ServiceAccessPolicy, ServiceTokens
 from kernel.security.policy import TokenAccessPolicy
@@ -96,12 +97,14 @@ def create_app(
     modules: Sequence[str] | None = None,
     *,
     external: Mapping[type[Any], object] | None = None,
+    remote: RemoteModules | None = None,
 ) -> Litestar:
-    """The app hosting `modules` (default: FREIGHTDESK_MODULES, else all). `external` satisfies the Protocols
-    of modules hosted elsewhere (`bootstrap.runtime.Bindings`)."""
+    """The app hosting `modules` (default: FREIGHTDESK_MODULES, else all). The Protocols of modules hosted
+    elsewhere are satisfied by `external`, else by clients of their processes that `remote` makes (default:
+    at their `<MODULE>_SERVICE_URL`; `bootstrap.runtime.Bindings`)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings, modules, external=external)
+    runtime = build_runtime(settings, modules, external=external, remote=remote)
     return _app_for(runtime)
 
 

@@ -174,9 +174,10 @@ def build_runtime(
     modules: Sequence[str] | None = None,
     *,
     external: Mapping[type[Any], object] | None = None,
+    remote: RemoteModules | None = None,
 ) -> Runtime:
     """Assemble the hosted modules in dependency order. `external` satisfies Protocols of modules hosted
-    elsewhere (see `Bindings`)."""
+    elsewhere, else `remote` makes clients of them (default: from the settings; see `Bindings`)."""
     descriptors = select_modules(settings, modules)
     databases = [module_database(settings, d) for d in descriptors]
     problems = settings.production_problems({db.setting: db.url for db in databases})
@@ -194,7 +195,7 @@ def build_runtime(
     )
     store: SharedStore = RedisStore(redis, settings.redis_key_prefix) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
-    remote = RemoteModules(settings, caller=[d.name for d in descriptors])
+    remote = remote or RemoteModules(settings, caller=[d.name for d in descriptors])
     hosted = assemble_modules(settings, descriptors, security, bindings=Bindings(external, remote))
     transport = build_transport(settings)
     runtime = Runtime(
