@@ -83,8 +83,8 @@ class Runtime:
 
     async def seed(self, demo: bool, only: Sequence[str] | None = None, *, tolerate_outages: bool = False) -> None:
         """Seed each module in start order. With `tolerate_outages` (the start of `run`), a module whose seed
-        needs a database that does not answer (its own, or a dependency's) is logged and left for
-        `freightdesk seed`, and the others are still seeded."""
+        needs a database that does not answer (its own, or a dependency's), or a module in another process that
+        does not, is logged and left for `freightdesk seed`, and the others are still seeded."""
         for hosted in self.modules:
             if hosted.assembled.seed is None or (only is not None and hosted.name not in only):
                 continue
@@ -94,7 +94,7 @@ class Runtime:
                 if not tolerate_outages or not (is_transient_database_error(exc) or isinstance(exc, ModuleUnavailable)):
                     raise
                 log.error(
-                    "seed skipped: a database it needs does not answer; run `freightdesk seed` once it does",
+                    "seed skipped: a database or module it needs does not answer; run `freightdesk seed` once it does",
                     extra={"module_name": hosted.name, "demo": demo, "error": type(exc).__name__},
                 )
 
