@@ -166,6 +166,22 @@ def test_production_refuses_to_start_without_a_service_secret_of_its_own(tmp_pat
         Settings.from_mapping({"FREIGHTDESK_SERVICE_SECRET": "short"})
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("FREIGHTDESK_SERVICE_TIMEOUT", "0"),
+        ("FREIGHTDESK_SERVICE_CONNECT_TIMEOUT", "soon"),
+        ("FREIGHTDESK_SERVICE_RETRIES", "-1"),
+        ("FREIGHTDESK_SERVICE_CIRCUIT_FAILURES", "0"),
+        ("FREIGHTDESK_SERVICE_CIRCUIT_OPEN", "-5"),
+        ("CARRIER_SERVICE_URL", "carrier:3005"),
+    ],
+)
+def test_a_wrong_call_setting_stops_the_start_naming_it(tmp_path: Path, setting: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=setting):
+        create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path), setting: value}), ["pricing"])
+
+
 # ---- retries, timeouts, the circuit
 
 
