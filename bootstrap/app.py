@@ -16,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 
 from bootstrap.runtime import Runtime, app_version, build_runtime
-from kernel.http.access import ACCESS_POLICY_STATE_KEY, access_guard, access_of
+from kernel.http.access import ACCESS_POLICY_STATE_KEY, SERVICE_POLICY_STATE_KEY, access_guard, access_of
 from kernel.http.body import check_request
 from kernel.http.client_address import client_address_middleware
 from kernel.http.docs_ui import OfflineSwaggerUI, docs_router
@@ -28,6 +28,9 @@ from kernel.http.middleware import correlation_middleware_factory, ensure_correl
 from kernel.http.openapi import OpenAPIDocumentPlugin
 from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
 from kernel.logging import configure_logging
+from kernel.remote.client import RemoteModules
+from kernel.remote.server import internal_router
+from kernel.remote.tokens import ServiceAccessPolicy, ServiceTokens
 from kernel.security.policy import TokenAccessPolicy
 from kernel.security.principal import PRINCIPAL_DEPENDENCY, provide_principal
 from kernel.security.throttle import RateLimiter
@@ -94,12 +97,14 @@ def create_app(
     modules: Sequence[str] | None = None,
     *,
     external: Mapping[type[Any], object] | None = None,
+    remote: RemoteModules | None = None,
 ) -> Litestar:
-    """The app hosting `modules` (default: FREIGHTDESK_MODULES, else all). `external` satisfies the Protocols
-    of modules hosted elsewhere (`bootstrap.runtime.Bindings`)."""
+    """The app hosting `modules` (default: FREIGHTDESK_MODULES, else all). The Protocols of modules hosted
+    elsewhere are satisfied by `external`, else by clients of their processes that `remote` makes (default:
+    at their `<MODULE>_SERVICE_URL`; `bootstrap.runtime.Bindings`)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings, modules, external=external)
+    runtime = build_runtime(settings, modules, external=external, remote=remote)
     return _app_for(runtime)
 
 
@@ -113,9 +118,13 @@ def _app_for(runtime: Runtime) -> Litestar:
         ],
     )
 
+    # What the hosted modules provide, for the processes that host their consumers (split mode); open only to
+    # a service token, never part of the API or its document.
+    internal = internal_router({m.name: m.assembled.provides for m in runtime.modules})
+
     metrics_config = prometheus_config()
     app = Litestar(
-        route_handlers=[api, metrics],
+        route_handlers=[api, internal, metrics],
         plugins=[RuntimePlugin(runtime)],
         dependencies={PRINCIPAL_DEPENDENCY: Provide(provide_principal)},
         guards=[access_guard, rate_limit_guard],
@@ -152,6 +161,9 @@ def _app_for(runtime: Runtime) -> Litestar:
                     {settings.metrics_token: frozenset({METRICS_PERMISSION})} if settings.metrics_token else None,
                 ),
                 RATE_LIMITER_STATE_KEY: RateLimiter(runtime.security.store),
+                SERVICE_POLICY_STATE_KEY: ServiceAccessPolicy(
+                    ServiceTokens(settings.service_token_secret(), issuer=",".join(runtime.names))
+                ),
                 RUNTIME_STATE_KEY: runtime,
             }
         ),

@@ -22,6 +22,7 @@ from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
 from kernel.health import UNHEALTHY, HealthRegistry, ModuleProbe, redis_check
 from kernel.modules import AssembledModule, ModuleContext, ModuleDescriptor, protocol_owner
+from kernel.remote.client import ModuleUnavailable, RemoteModules
 from kernel.security.context import Security
 from kernel.settings import Settings, SettingsError
 from kernel.store import MemoryStore, RedisStore, SharedStore
@@ -67,6 +68,8 @@ class Runtime:
     relays: list[OutboxRelay] = field(default_factory=list)
     health: HealthRegistry = field(default_factory=lambda: HealthRegistry(version=app_version()))
     redis: Redis | None = None
+    remote: RemoteModules | None = None
+    """The clients of the modules this process calls in other processes (split mode)."""
 
     @property
     def names(self) -> list[str]:
@@ -80,24 +83,26 @@ class Runtime:
 
     async def seed(self, demo: bool, only: Sequence[str] | None = None, *, tolerate_outages: bool = False) -> None:
         """Seed each module in start order. With `tolerate_outages` (the start of `run`), a module whose seed
-        needs a database that does not answer (its own, or a dependency's) is logged and left for
-        `freightdesk seed`, and the others are still seeded."""
+        needs a database that does not answer (its own, or a dependency's), or a module in another process that
+        does not, is logged and left for `freightdesk seed`, and the others are still seeded."""
         for hosted in self.modules:
             if hosted.assembled.seed is None or (only is not None and hosted.name not in only):
                 continue
             try:
                 await hosted.assembled.seed(demo)
             except Exception as exc:
-                if not tolerate_outages or not is_transient_database_error(exc):
+                if not tolerate_outages or not (is_transient_database_error(exc) or isinstance(exc, ModuleUnavailable)):
                     raise
                 log.error(
-                    "seed skipped: a database it needs does not answer; run `freightdesk seed` once it does",
+                    "seed skipped: a database or module it needs does not answer; run `freightdesk seed` once it does",
                     extra={"module_name": hosted.name, "demo": demo, "error": type(exc).__name__},
                 )
 
     async def dispose(self) -> None:
         for hosted in self.modules:
             await hosted.context.engine.dispose()
+        if self.remote is not None:
+            await self.remote.aclose()
         await self.close_redis()
 
     async def close_redis(self) -> None:
@@ -114,13 +119,15 @@ def build_transport(settings: Settings) -> EventTransport:
 class Bindings:
     """The assembly seam: which object satisfies each module Protocol in this process.
 
-    A Protocol is satisfied by the in-process implementation that a hosted module's assembly provided, or by an
-    implementation handed in from outside (`external`: a client of another process in split mode, a stand-in in
-    tests). Bootstrap passes it to each module that asks for it in `assemble`'s signature.
+    A Protocol is satisfied by an implementation handed in from outside (`external`: a stand-in in tests), else
+    by the in-process implementation that a hosted module's assembly provided, else, when its module is hosted
+    elsewhere (`<MODULE>_SERVICE_URL`), by a client calling that process (`remote`, kernel.remote). Bootstrap
+    passes it to each module that asks for it in `assemble`'s signature.
     """
 
-    def __init__(self, external: Mapping[type[Any], object] | None = None) -> None:
+    def __init__(self, external: Mapping[type[Any], object] | None = None, remote: RemoteModules | None = None) -> None:
         self._bound: dict[type[Any], object] = {}
+        self._remote = remote
         for protocol, implementation in (external or {}).items():
             self._bind(protocol, implementation)
 
@@ -147,15 +154,14 @@ class Bindings:
                 continue
             owner = protocol_owner(protocol) or "?"
             setting = f"{owner.upper()}_SERVICE_URL"
-            raise SettingsError(
-                f"{setting}: module {consumer.name!r} needs {owner!r} ({protocol.__name__}), which this process does "
-                "not host; host it too (FREIGHTDESK_MODULES)"
-                + (
-                    ", calling it in another process is not available in this version"
-                    if settings.service_url(owner) is not None
-                    else ""
+            url = settings.service_url(owner) if owner != "?" else None
+            if url is None or self._remote is None:
+                raise SettingsError(
+                    f"{setting}: module {consumer.name!r} needs {owner!r} ({protocol.__name__}), which this process "
+                    f"does not host; host it too (FREIGHTDESK_MODULES) or set {setting} to the process that does"
                 )
-            )
+            self._bind(protocol, self._remote.client(protocol, owner, url))
+            arguments[parameter] = self._bound[protocol]
         return arguments
 
 
@@ -168,9 +174,10 @@ def build_runtime(
     modules: Sequence[str] | None = None,
     *,
     external: Mapping[type[Any], object] | None = None,
+    remote: RemoteModules | None = None,
 ) -> Runtime:
     """Assemble the hosted modules in dependency order. `external` satisfies Protocols of modules hosted
-    elsewhere (see `Bindings`)."""
+    elsewhere, else `remote` makes clients of them (default: from the settings; see `Bindings`)."""
     descriptors = select_modules(settings, modules)
     databases = [module_database(settings, d) for d in descriptors]
     problems = settings.production_problems({db.setting: db.url for db in databases})
@@ -188,9 +195,12 @@ def build_runtime(
     )
     store: SharedStore = RedisStore(redis, settings.redis_key_prefix) if redis is not None else MemoryStore()
     security = Security.build(settings, store, signs_tokens=any(d.signs_tokens for d in descriptors))
-    hosted = assemble_modules(settings, descriptors, security, external)
+    remote = remote or RemoteModules(settings, caller=[d.name for d in descriptors])
+    hosted = assemble_modules(settings, descriptors, security, bindings=Bindings(external, remote))
     transport = build_transport(settings)
-    runtime = Runtime(settings=settings, modules=hosted, transport=transport, security=security, redis=redis)
+    runtime = Runtime(
+        settings=settings, modules=hosted, transport=transport, security=security, redis=redis, remote=remote
+    )
     for module in hosted:
         _subscribe(transport, module)
         outbox = module.descriptor.database.outbox
@@ -209,6 +219,8 @@ def build_runtime(
     if redis is not None:
         health.process_checks["redis"] = redis_check(redis)
         health.readiness_checks["redis"] = redis_check(redis, failing=UNHEALTHY)
+    for target in remote.modules:
+        health.dependencies[target.module] = target.check
     for module in hosted:
         health.modules[module.name] = ModuleProbe(
             module=module.name,
@@ -227,9 +239,11 @@ def assemble_modules(
     descriptors: Sequence[ModuleDescriptor],
     security: Security,
     external: Mapping[type[Any], object] | None = None,
+    *,
+    bindings: Bindings | None = None,
 ) -> list[HostedModule]:
     """Give each module (in dependency order) its database and the Protocols it asks for, and assemble it."""
-    bindings = Bindings(external)
+    bindings = bindings or Bindings(external)
     hosted: list[HostedModule] = []
     for descriptor in descriptors:
         database = module_database(settings, descriptor)

@@ -27,8 +27,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 DOCUMENT_URI = "urn:freightdesk:openapi"
-UNDOCUMENTED_PREFIXES = ("/api/docs",)
-"""The docs pages and their assets: served, but not operations of the API."""
+UNDOCUMENTED_PREFIXES = ("/api/docs", "/internal/")
+"""The docs pages and their assets, and split mode's internal routes (for other processes, with a service token):
+served, but not operations of the API."""
 UNMATCHED_STATUSES = {404, 405}
 METHODS_NOT_CHECKED = {"OPTIONS", "HEAD"}
 """Answered by Litestar and the CORS middleware for every route, never by an operation."""

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from kernel.contracts.calls import idempotent
 from kernel.contracts.errors import Conflict, NotFound
 
 
@@ -25,12 +26,15 @@ class CarrierSummary(msgspec.Struct, frozen=True, kw_only=True):
 class CarrierDirectory(Protocol):
     """Read access to carriers for other modules (pricing). Returns DTOs, never ORM objects."""
 
+    @idempotent
     async def get_carrier(self, carrier_id: int) -> CarrierSummary | None:
         """The carrier, or None when no carrier has that id."""
 
+    @idempotent
     async def is_active(self, carrier_id: int) -> bool:
         """True when the carrier exists and is active."""
 
+    @idempotent
     async def list_active(self) -> list[CarrierSummary]:
         """Every active carrier, ordered by id."""
 

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from kernel.contracts.calls import idempotent
 from kernel.contracts.errors import Conflict, NotFound
 
 CUSTOMER_TYPES = ("standard", "premium", "business")
@@ -28,9 +29,11 @@ class CustomerSummary(msgspec.Struct, frozen=True, kw_only=True):
 class CustomerDirectory(Protocol):
     """Read access to customers for other modules (pricing). Returns DTOs, never ORM objects."""
 
+    @idempotent
     async def get_customer(self, customer_id: int) -> CustomerSummary | None:
         """The customer, or None when no customer has that id."""
 
+    @idempotent
     async def exists(self, customer_id: int) -> bool:
         """True when a customer has that id (active or not)."""
 

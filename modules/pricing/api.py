@@ -6,6 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from kernel.contracts.calls import idempotent
 from kernel.contracts.errors import Conflict, NotFound
 
 
@@ -22,6 +23,7 @@ class PricingRuleSummary(msgspec.Struct, frozen=True, kw_only=True):
 class PricingRuleDirectory(Protocol):
     """Read access to pricing rules for other modules. Returns DTOs, never ORM objects."""
 
+    @idempotent
     async def get_rule(self, rule_id: int) -> PricingRuleSummary | None:
         """The rule, or None when no rule has that id."""
 

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from kernel.contracts.calls import idempotent
 from kernel.contracts.errors import Conflict, NotFound
 
 
@@ -60,14 +61,20 @@ MAX_PASSWORD_LENGTH = 128
 
 @runtime_checkable
 class UserAccounts(Protocol):
-    """What other modules may ask of users. Every method opens its own session and returns DTOs."""
+    """What other modules may ask of users. Every method opens its own session and returns DTOs.
 
+    Methods marked `@idempotent` may be sent again by split mode's client after a call failed without an answer;
+    the others write (`authenticate` records the sign-in and may upgrade a legacy hash) and are sent once."""
+
+    @idempotent
     async def get_user(self, user_id: int) -> UserView | None:
         """The user, or None when no user has that id."""
 
+    @idempotent
     async def find_by_email(self, email: str) -> UserView | None:
         """Case-insensitive lookup."""
 
+    @idempotent
     async def exists(self, user_id: int) -> bool: ...
 
     async def authenticate(self, email: str, password: str) -> UserView | None:
@@ -79,6 +86,7 @@ class UserAccounts(Protocol):
         """Create an active user with the role `user`. Raises EmailTaken or ValidationFailed (password policy,
         names, phone — fieldErrors keyed by the request's camelCase field names)."""
 
+    @idempotent
     async def check_password_change(self, user_id: int, current_password: str, new_password: str) -> None:
         """Raise what `change_password` would raise, changing nothing: lets the caller revoke sessions between
         the check and the change, so a refused revocation never leaves a changed password behind."""

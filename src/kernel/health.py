@@ -138,6 +138,11 @@ class HealthRegistry:
         self.process_checks: dict[str, CheckFn] = {}
         self.readiness_checks: dict[str, CheckFn] = {}
         """Process-wide dependencies readiness needs besides the module databases (the shared store)."""
+        self.dependencies: dict[str, CheckFn] = {}
+        """Modules this process calls in other processes (split mode), by name: reported under `dependencies`;
+        one that fails degrades the process. Readiness does not ask them: a process is ready to serve what it
+        hosts, and a caller's readiness following its callee's would take a whole chain out of service (and
+        keep processes that depend on each other's start from ever becoming ready)."""
 
     def uptime(self) -> float:
         return round(time.monotonic() - self.started_at, 3)
@@ -151,20 +156,27 @@ class HealthRegistry:
         modules = dict(zip(names, results, strict=True))
         process_checks = {name: await run() for name, run in self.process_checks.items()}
         process_checks["eventBus"] = self._event_bus(modules)
+        dependency_names = list(self.dependencies)
+        dependency_checks = await asyncio.gather(*(self.dependencies[n]() for n in dependency_names))
+        dependencies = dict(zip(dependency_names, dependency_checks, strict=True))
         module_states = [m["status"] for m in modules.values()]
+        other_states = [c["status"] for c in [*process_checks.values(), *dependencies.values()]]
         if module_states and all(s == UNHEALTHY for s in module_states):
             status = UNHEALTHY
-        elif any(s != HEALTHY for s in module_states) or any(c["status"] != HEALTHY for c in process_checks.values()):
+        elif any(s != HEALTHY for s in module_states + other_states):
             status = DEGRADED
         else:
             status = HEALTHY
-        return {
+        document: dict[str, Any] = {
             "status": status,
             "version": self.version,
             "uptime": self.uptime(),
             "modules": modules,
             "checks": process_checks,
         }
+        if dependencies:
+            document["dependencies"] = dependencies
+        return document
 
     def _event_bus(self, modules: dict[str, Any]) -> Check:
         outboxes: list[Check] = []

@@ -34,6 +34,15 @@ MIN_METRICS_TOKEN_LENGTH = 32
 DEFAULT_REDIS_KEY_PREFIX = "freightdesk:"
 DEFAULT_DB_TIMEOUT_SECONDS = 5.0
 DEFAULT_REDIS_TIMEOUT_SECONDS = 2.0
+MIN_SERVICE_SECRET_LENGTH = 32
+DEVELOPMENT_SERVICE_SECRET = "freightdesk-development-service-secret"  # noqa: S105 - documented, refused in production
+"""Signs service tokens between processes (kernel.remote) in development when FREIGHTDESK_SERVICE_SECRET is unset,
+so two processes started on a laptop trust each other; production refuses it."""
+DEFAULT_SERVICE_CONNECT_TIMEOUT_SECONDS = 1.0
+DEFAULT_SERVICE_TIMEOUT_SECONDS = 5.0
+DEFAULT_SERVICE_RETRIES = 2
+DEFAULT_SERVICE_CIRCUIT_FAILURES = 5
+DEFAULT_SERVICE_CIRCUIT_OPEN_SECONDS = 10.0
 
 
 class SettingsError(ValueError):
@@ -113,6 +122,17 @@ def parse_positive_int(setting: str, value: str) -> int:
     return number
 
 
+def parse_count(setting: str, value: str) -> int:
+    """A whole number, 0 allowed."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{setting}: expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{setting}: must not be negative")
+    return number
+
+
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -146,6 +166,17 @@ class Settings:
     access_token_ttl: int = 900
     metrics_token: str | None = field(default=None, repr=False)
     """A static bearer token for Prometheus scrapers, good for `/metrics` only."""
+    service_secret: str | None = field(default=None, repr=False)
+    """`FREIGHTDESK_SERVICE_SECRET`: the key shared by the processes of one deployment, signing the service tokens
+    that open the internal routes of split mode (kernel.remote); unset: the development default (production
+    refuses to start)."""
+    service_connect_timeout_seconds: float = DEFAULT_SERVICE_CONNECT_TIMEOUT_SECONDS
+    service_timeout_seconds: float = DEFAULT_SERVICE_TIMEOUT_SECONDS
+    """How long one call to another process may take, connection included, before it counts as failed."""
+    service_retries: int = DEFAULT_SERVICE_RETRIES
+    """Further attempts of an idempotent call after a failure without an answer; other calls are sent once."""
+    service_circuit_failures: int = DEFAULT_SERVICE_CIRCUIT_FAILURES
+    service_circuit_open_seconds: float = DEFAULT_SERVICE_CIRCUIT_OPEN_SECONDS
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -238,10 +269,32 @@ class Settings:
                 "FREIGHTDESK_ACCESS_TOKEN_TTL", values.get("FREIGHTDESK_ACCESS_TOKEN_TTL", "900")
             ),
             metrics_token=values.get("FREIGHTDESK_METRICS_TOKEN", "").strip() or None,
+            service_secret=values.get("FREIGHTDESK_SERVICE_SECRET", "").strip() or None,
+            service_connect_timeout_seconds=parse_positive_float(
+                "FREIGHTDESK_SERVICE_CONNECT_TIMEOUT",
+                values.get("FREIGHTDESK_SERVICE_CONNECT_TIMEOUT", str(DEFAULT_SERVICE_CONNECT_TIMEOUT_SECONDS)),
+            ),
+            service_timeout_seconds=parse_positive_float(
+                "FREIGHTDESK_SERVICE_TIMEOUT",
+                values.get("FREIGHTDESK_SERVICE_TIMEOUT", str(DEFAULT_SERVICE_TIMEOUT_SECONDS)),
+            ),
+            service_retries=parse_count(
+                "FREIGHTDESK_SERVICE_RETRIES", values.get("FREIGHTDESK_SERVICE_RETRIES", str(DEFAULT_SERVICE_RETRIES))
+            ),
+            service_circuit_failures=parse_positive_int(
+                "FREIGHTDESK_SERVICE_CIRCUIT_FAILURES",
+                values.get("FREIGHTDESK_SERVICE_CIRCUIT_FAILURES", str(DEFAULT_SERVICE_CIRCUIT_FAILURES)),
+            ),
+            service_circuit_open_seconds=parse_positive_float(
+                "FREIGHTDESK_SERVICE_CIRCUIT_OPEN",
+                values.get("FREIGHTDESK_SERVICE_CIRCUIT_OPEN", str(DEFAULT_SERVICE_CIRCUIT_OPEN_SECONDS)),
+            ),
             environ=dict(values),
         )
         if settings.metrics_token is not None and len(settings.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
             raise SettingsError(f"FREIGHTDESK_METRICS_TOKEN: use at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        if settings.service_secret is not None and len(settings.service_secret) < MIN_SERVICE_SECRET_LENGTH:
+            raise SettingsError(f"FREIGHTDESK_SERVICE_SECRET: use at least {MIN_SERVICE_SECRET_LENGTH} characters")
         return settings
 
     def value(self, name: str) -> str | None:
@@ -264,6 +317,13 @@ class Settings:
             raise SettingsError(f"{setting}: expected an http(s) URL, got {raw!r}")
         return raw
 
+    def service_token_secret(self) -> str | None:
+        """The key of the service tokens: `FREIGHTDESK_SERVICE_SECRET`, else (development only) the documented
+        default. None in a production process without one, which production mode refuses to start."""
+        if self.service_secret is not None:
+            return self.service_secret
+        return None if self.production else DEVELOPMENT_SERVICE_SECRET
+
     def production_problems(self, database_urls: Mapping[str, str]) -> list[str]:
         """Insecure defaults that production mode refuses. Empty outside production."""
         if not self.production:
@@ -275,4 +335,9 @@ class Settings:
             parts = urlsplit(url)
             if url.startswith("mysql") and (parts.password or "") in KNOWN_DEFAULT_PASSWORDS:
                 problems.append(f"{setting}: the database password is empty or a documented default")
+        if self.service_secret in {None, DEVELOPMENT_SERVICE_SECRET}:
+            problems.append(
+                "FREIGHTDESK_SERVICE_SECRET: unset or the documented development default; every process serves "
+                "its modules' internal routes behind it (set the same random value in every process)"
+            )
         return problems

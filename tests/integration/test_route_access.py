@@ -1,5 +1,7 @@
 """Every route of the app, read from the app itself: no token → 401, a token without the route's permission →
-403, a token with it → neither. A route that declares no access rule cannot even be mounted."""
+403, a token with it → neither; a route for other processes (split mode's internal routes) → 401 for any user's
+token, however privileged, and neither for a service token. A route that declares no access rule cannot even be
+mounted."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 
 from bootstrap.app import UndeclaredAccess, check_access_declarations, create_app
-from kernel.http.access import AUTHENTICATED_ONLY, access_of
+from kernel.http.access import AUTHENTICATED_ONLY, SERVICE_ONLY, access_of
+from kernel.remote.tokens import ServiceTokens
 from kernel.settings import Settings
-from tests.helpers import bearer, token_for
+from tests.helpers import bearer, runtime_of, token_for
 
 OUTSIDE_API = ("/api/docs",)
 
@@ -71,7 +74,12 @@ async def test_every_route_enforces_its_declared_access(client: httpx.AsyncClien
             continue
         assert anonymous.status_code == 401, (case, anonymous.text)
         assert anonymous.json()["error"] == "Unauthorized"
-        if case.decision != AUTHENTICATED_ONLY:
+        if case.decision == SERVICE_ONLY:
+            every_permission = token_for(app, permissions=sorted(seeded_permissions()), user_id=CALLER)
+            user = await call(client, case, every_permission)
+            assert user.status_code == 401, (case, user.text)
+            allowed = await call(client, case, service_token(app))
+        elif case.decision != AUTHENTICATED_ONLY:
             unrelated = token_for(app, permissions=["content.read"], user_id=CALLER)
             denied = await call(client, case, unrelated)
             assert denied.status_code == 403, (case, denied.text)
@@ -83,15 +91,25 @@ async def test_every_route_enforces_its_declared_access(client: httpx.AsyncClien
     assert checked
 
 
-def test_every_required_permission_is_one_a_role_can_hold(tmp_path: object) -> None:
-    """A route that requires a permission nobody can be granted would be closed to everyone."""
+def seeded_permissions() -> set[str]:
     from modules.user.internal.seed import PERMISSIONS
 
+    return {name for name, _, _ in PERMISSIONS}
+
+
+def service_token(app: Litestar) -> str:
+    """What another process of the deployment sends (kernel.remote)."""
+    return ServiceTokens(runtime_of(app).settings.service_token_secret(), "test").issue()
+
+
+def test_every_required_permission_is_one_a_role_can_hold(tmp_path: object) -> None:
+    """A route that requires a permission nobody can be granted would be closed to everyone."""
     app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
-    seeded = {name for name, _, _ in PERMISSIONS}
-    required = {case.decision for case in route_cases(app)} - {"public", AUTHENTICATED_ONLY}
+    seeded = seeded_permissions()
+    required = {case.decision for case in route_cases(app)} - {"public", AUTHENTICATED_ONLY, SERVICE_ONLY}
     assert required, "no route requires a permission: the check would prove nothing"
     assert required <= seeded, f"required but never seeded: {sorted(required - seeded)}"
+    assert any(case.decision == SERVICE_ONLY for case in route_cases(app)), "no internal route was checked"
 
 
 def test_an_undeclared_route_stops_the_app_from_starting(tmp_path: object) -> None:

@@ -134,12 +134,13 @@ def test_a_production_process_without_auth_verifies_with_public_keys_only(tmp_pa
         KeyRing.load(Settings.from_mapping(production), signs_tokens=True)
 
 
-def test_a_dependency_in_another_process_is_refused_at_start_until_split_mode(tmp_path: Path) -> None:
+def test_a_dependency_in_another_process_needs_its_service_url(tmp_path: Path) -> None:
     from bootstrap.runtime import build_runtime
 
     settings = Settings.from_mapping({"USER_SERVICE_URL": "http://user:3003", "FREIGHTDESK_DATA_DIR": str(tmp_path)})
-    with pytest.raises(SettingsError, match=r"USER_SERVICE_URL: .*UserAccounts.*not available in this version"):
-        build_runtime(settings, ["auth"])
+    remote = build_runtime(settings, ["auth"]).remote
+    assert remote is not None
+    assert [target.module for target in remote.modules] == ["user"]  # bound to a client of the user process
     without_url = Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)})
     with pytest.raises(SettingsError, match=r"USER_SERVICE_URL: module 'auth' needs 'user'.*host it too"):
         build_runtime(without_url, ["auth"])

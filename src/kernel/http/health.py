@@ -86,6 +86,16 @@ class ProcessChecks(_Document):
     redis: StoreCheck | msgspec.UnsetType = msgspec.UNSET
 
 
+class DependencyCheck(_Document):
+    """A module this process calls in another process (split mode): a failing one degrades the process."""
+
+    status: Status
+    reachable: bool
+    circuit: Literal["closed", "open", "half-open"]
+    latency_ms: float
+    message: str | msgspec.UnsetType = msgspec.UNSET
+
+
 class ProcessHealth(_Document):
     timestamp: Timestamp
     status: Status
@@ -93,6 +103,8 @@ class ProcessHealth(_Document):
     uptime: float
     modules: dict[str, ModuleStatus]
     checks: ProcessChecks
+    dependencies: dict[str, DependencyCheck] | msgspec.UnsetType = msgspec.UNSET
+    """Present in a process that calls modules hosted elsewhere, by module name."""
 
 
 class ModuleHealth(_Document):
