@@ -26,8 +26,10 @@ def free_port() -> int:
 
 
 class OwnRedis:
-    def __init__(self, executable: str, workdir: Path) -> None:
+    def __init__(self, executable: str, workdir: Path, persistent: bool = False) -> None:
+        """`persistent`: append-only file, written through on every write, as compose runs Redis."""
         self.executable = executable
+        self.persistence = ("--appendonly", "yes", "--appendfsync", "always") if persistent else ("--appendonly", "no")
         self.workdir = workdir
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -42,7 +44,7 @@ class OwnRedis:
         self.process = subprocess.Popen(  # noqa: S603 - the redis-server found on PATH
             [
                 self.executable,
-                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *self.persistence),
                 *("--dir", str(self.workdir), "--daemonize", "no"),
             ],
             stdout=subprocess.DEVNULL,

@@ -120,18 +120,24 @@ def _wait_ready(process: Server) -> None:
 class System:
     """The running processes of one shape and the route table that finds a path's process."""
 
-    def __init__(self, shape: str, processes: list[Server]) -> None:
+    def __init__(self, shape: str, processes: list[Server], tmp_path: Path, settings: dict[str, str]) -> None:
         self.shape = shape
         self.processes = processes
-        self._routes: list[tuple[str, str]] = []
-        for process in processes:
-            for module in process.modules:
-                for prefix in load_descriptor(module).route_prefixes:
-                    self._routes.append((f"/api/v1{prefix}", process.base_url))
-        self._routes.sort(key=lambda route: len(route[0]), reverse=True)
+        self.replicas: list[Server] = []
+        self._tmp_path = tmp_path
+        self._settings = settings
+
+    def _routes(self) -> list[tuple[str, str]]:
+        routes = [
+            (f"/api/v1{prefix}", process.base_url)
+            for process in self.processes
+            for module in process.modules
+            for prefix in load_descriptor(module).route_prefixes
+        ]
+        return sorted(routes, key=lambda route: len(route[0]), reverse=True)
 
     def base_url_for(self, path: str) -> str:
-        for prefix, base_url in self._routes:
+        for prefix, base_url in self._routes():
             if path == prefix or path.startswith((f"{prefix}/", f"{prefix}?")):
                 return base_url
         return self.processes[0].base_url  # process-wide routes (health, docs) of the first process
@@ -156,6 +162,19 @@ class System:
     def server_of(self, module: str) -> Server:
         return next(server for server in self.processes if module in server.modules)
 
+    def start_replica(self, module: str) -> Server:
+        """One more process hosting `module` alone, on its own port, with the same settings (a replica)."""
+        own = {k: v for k, v in self._settings.items() if k != f"{module.upper()}_SERVICE_URL"}
+        replica = Server(self._tmp_path, (module,), free_port(), own)
+        replica.log_file = self._tmp_path / f"{module}-replica-{len(self.replicas) + 1}.log"
+        self.replicas.append(replica)
+        replica.start()
+        return replica
+
+    def stop_all(self) -> None:
+        for server in [*reversed(self.replicas), *reversed(self.processes)]:
+            server.stop()
+
 
 @contextmanager
 def started_system(shape: str, tmp_path: Path, **extra: str) -> Iterator[System]:
@@ -172,13 +191,13 @@ def started_system(shape: str, tmp_path: Path, **extra: str) -> Iterator[System]
                 settings[f"{module.upper()}_SERVICE_URL"] = f"http://127.0.0.1:{port}"
     settings |= extra
     servers: list[Server] = []
+    system = System(shape, servers, tmp_path, settings)
     try:
         for group in groups:
             own = {k: v for k, v in settings.items() if not any(k == f"{m.upper()}_SERVICE_URL" for m in group)}
             server = Server(tmp_path, group, ports[group], own)
             servers.append(server)
             server.start()
-        yield System(shape, servers)
+        yield system
     finally:
-        for server in reversed(servers):
-            server.stop()
+        system.stop_all()
