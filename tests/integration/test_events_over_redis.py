@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -146,3 +147,35 @@ async def test_what_the_customer_module_gave_up_on_is_listed_replayed_and_counte
 async def dead_letter_of(app: Litestar, event_id: str) -> bool:
     letters, _ = await streams(app).dead_letters(module="customer")
     return any(letter.event_id == event_id for letter in letters)
+
+
+async def test_a_producer_publishes_its_events_since_a_time_again_from_its_outbox(
+    app_client: tuple[Litestar, httpx.AsyncClient], streams_environment: dict[str, str]
+) -> None:
+    app, client = app_client
+    await seed(app)
+    since = datetime.now(UTC)
+    user_id = await register(client, "again@example.com")
+    await eventually(client, "again@example.com", user_id=user_id)
+    recent = [r for r in await outbox_rows(app, "user") if r.occurred_at.replace(tzinfo=UTC) >= since]
+    assert recent  # the new user's user.created (not the seeded administrator's)
+
+    transport = streams(app)
+    await transport.commands.delete(transport.stream_key("user"))  # as after a Redis that lost its data
+    replayed = await freightdesk(
+        streams_environment, "events", "replay", "--module", "user", "--published-since", since.isoformat()
+    )
+    assert replayed.splitlines()[0] == f"{len(recent)} event(s) queued again"
+    await until(lambda: stream_holds(transport, "user", len(recent)), what="the events published again")
+    await until(lambda: group_caught_up(transport, "user", "customer"), what="the customer group reading them")
+    assert len(await customers_with_email(client, "again@example.com")) == 1  # handled once, skipped again
+
+
+async def stream_holds(transport: RedisStreamsTransport, producer: str, length: int) -> bool:
+    return int(await transport.commands.xlen(transport.stream_key(producer))) == length
+
+
+async def group_caught_up(transport: RedisStreamsTransport, producer: str, group: str) -> bool:
+    rows = {(r.producer, r.group): r for r in await transport.lag()}
+    row = rows.get((producer, group))
+    return row is not None and row.lag == 0 and row.pending == 0 and (row.entries_read or 0) > 0

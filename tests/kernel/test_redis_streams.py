@@ -576,3 +576,26 @@ async def test_a_reader_started_while_redis_is_down_begins_once_it_answers(
         await until(lambda: notes_are(sessions, "alpha", 1), what="the delivery")
     finally:
         await transport.stop()
+
+
+async def test_the_health_check_reports_dead_letters_and_an_unreachable_redis(
+    own_redis: OwnRedis, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    transport = RedisStreamsTransport(
+        own_redis.url, key_prefix="fd:", max_length=1000, claim_idle_ms=200, max_deliveries=1, block_ms=100
+    )
+    bind(transport, "alpha", Recorder(AlphaNote, failures=1), sessions)
+    try:
+        assert await transport.check() == {"status": "healthy", "deadLetters": 0}
+        await transport.start()
+        await transport.publish(happened("poison"))
+        await until(
+            lambda: stream_length(transport.commands, transport.dead_letter_key("alpha"), 1), what="dead letter"
+        )
+        assert await transport.check() == {"status": "degraded", "deadLetters": 1}
+        own_redis.stop()
+        check = await transport.check()
+        assert check["status"] == "degraded"
+        assert check["message"] == "event streams unreachable (ConnectionError)"
+    finally:
+        await transport.stop()

@@ -464,6 +464,7 @@ class _ModuleReader:
                 groups_ready = False
                 if _is_missing_group(exc):  # Redis lost its data (a restart without persistence) or a key was deleted
                     log.warning("consumer group missing; creating it again", extra=self._extra)
+                    await self._pause(0.1)
                     continue
                 if failures == 0:
                     self._log_failing(exc)
