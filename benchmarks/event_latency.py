@@ -204,7 +204,7 @@ def engine_for(url: str) -> AsyncEngine:
 
 async def round_trip_ms(engine: AsyncEngine, count: int = 200) -> float:
     """Median of `SELECT 1` on one connection: the price of one database round trip on this machine right now
-    (the relay and the inbox make about eight before a handler starts)."""
+    (the relay and the inbox make about seven before a handler starts)."""
     samples = []
     async with engine.connect() as connection:
         for _ in range(count):
@@ -360,7 +360,7 @@ def markdown(report: Report) -> str:
         f"- {m['python']}; load average before the run {m['loadavg']} (1/5/15 min; the machine may be shared)",
         f"- Databases: {s['database']}" + (f"; Redis {s['redis']}" if "redis" in s else ""),
         f"- One database round trip (`SELECT 1`, median, before the run): {s['round_trip_ms']:.3f} ms; the relay "
-        "and the inbox make about eight before a handler starts, so a busy machine shows here first",
+        "and the inbox make about seven before a handler starts, so a busy machine shows here first",
         f"- Workload: {s['warmup']} untimed events, then {s['events']} timed ones per transport, one at a time "
         f"({s['gap_ms']} ms between the handler of one and the commit of the next); the clock runs from the "
         "producer's `commit` returning to the first line of the consumer's handler",
