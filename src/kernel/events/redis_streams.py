@@ -60,7 +60,8 @@ BLOCK_MS = 1000
 BATCH_SIZE = 32
 CLAIM_PASS_MAX_SECONDS = 5.0
 CLAIM_ROUNDS_PER_PASS = 10
-RETRY_MAX_SECONDS = 5.0
+RETRY_MAX_SECONDS = 1.0
+"""A reader retries at most this long after a failure: once Redis is back, events flow again within a second."""
 FORGET_CONSUMER_IDLE_MS = 3_600_000
 """A consumer name without pending entries that has not read for an hour belongs to a process that is gone."""
 FORGET_CONSUMERS_EVERY_SECONDS = 600.0
