@@ -1,4 +1,5 @@
-"""`freightdesk` command line: run, db upgrade|revision|current, seed, events dead-letters|replay, modules."""
+"""`freightdesk` command line: run, db upgrade|revision|current, seed, events dead-letters|replay|lag|pending,
+modules."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from alembic.util import CommandError
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bootstrap.catalog import available_modules, load_descriptor, select_modules
 from bootstrap.migrate import DatabaseUnreachable, head_revision, upgrade, upgrade_one
-from bootstrap.runtime import build_runtime, module_database
+from bootstrap.runtime import Runtime, build_runtime, build_transport, module_database
+from kernel.events.outbox import Outbox
+from kernel.events.redis_streams import DeadLetter, GroupLag, PendingEntry, RedisStreamsTransport, ReplayResult
 from kernel.logging import configure_logging
 from kernel.settings import Settings, SettingsError, redact_url
 
@@ -238,65 +244,230 @@ def seed(demo: bool, modules_: str | None) -> None:
 
 @main.group()
 def events() -> None:
-    """The event outbox: dead letters and replay."""
+    """Event delivery: dead letters and replay (outbox and, with the redis transport, streams), lag, pending."""
 
 
-async def _dead_letters(settings: Settings) -> list[tuple[str, str, str, int, str | None]]:
+def _streams(settings: Settings) -> RedisStreamsTransport:
+    """The Redis Streams transport of these settings; the stream commands need no database."""
+    transport = build_transport(settings)
+    if not isinstance(transport, RedisStreamsTransport):
+        raise click.ClickException(
+            "FREIGHTDESK_EVENT_TRANSPORT: this command reads the Redis streams of the 'redis' transport; with "
+            "'inprocess' events go from the outbox straight to the handlers (see `freightdesk events dead-letters`)"
+        )
+    return transport
+
+
+def _stream_failure(exc: Exception) -> click.ClickException:
+    return click.ClickException(f"Redis does not answer ({type(exc).__name__}); check REDIS_URL")
+
+
+async def _outbox_dead_letters(runtime: Runtime) -> list[tuple[str, str, str, int, str | None]]:
     from sqlalchemy import select
 
     from kernel.events.outbox import DEAD
 
-    runtime = build_runtime(settings)
     rows: list[tuple[str, str, str, int, str | None]] = []
-    try:
-        for hosted in runtime.modules:
-            outbox = hosted.descriptor.database.outbox
-            if outbox is None:
-                continue
-            record = outbox.record
-            async with hosted.context.session_maker() as session:
-                found = await session.execute(
-                    select(record.event_id, record.event_type, record.attempts, record.last_error)
-                    .where(record.status == DEAD)
-                    .order_by(record.id)
-                )
-                rows.extend((hosted.descriptor.name, *row) for row in found.all())
-    finally:
-        await runtime.dispose()
+    for hosted in runtime.modules:
+        outbox = hosted.descriptor.database.outbox
+        if outbox is None:
+            continue
+        record = outbox.record
+        async with hosted.context.session_maker() as session:
+            found = await session.execute(
+                select(record.event_id, record.event_type, record.attempts, record.last_error)
+                .where(record.status == DEAD)
+                .order_by(record.id)
+            )
+            rows.extend((hosted.descriptor.name, *row) for row in found.all())
     return rows
 
 
+async def _dead_letters(
+    settings: Settings, limit: int
+) -> tuple[list[tuple[str, str, str, int, str | None]], tuple[list[DeadLetter], int] | None]:
+    """The outbox dead letters of the hosted modules and, with the redis transport, the dead-letter streams."""
+    runtime = build_runtime(settings)
+    try:
+        rows = await _outbox_dead_letters(runtime)
+        streams = None
+        if isinstance(runtime.transport, RedisStreamsTransport):
+            try:
+                streams = await runtime.transport.dead_letters(limit=limit)
+            except RedisError as exc:
+                raise _stream_failure(exc) from exc
+    finally:
+        await runtime.transport.stop()
+        await runtime.dispose()
+    return rows, streams
+
+
 @events.command("dead-letters")
-def dead_letters() -> None:
-    """List events that exhausted their retries."""
-    rows = asyncio.run(_dead_letters(load_settings()))
-    if not rows:
-        click.echo("no dead letters")
+@click.option("--limit", default=1000, show_default=True, type=int, help="At most this many per dead-letter stream.")
+def dead_letters(limit: int) -> None:
+    """List events that exhausted their retries: in the outboxes (not delivered to the transport) and, with the
+    redis transport, in the dead-letter streams (handlers of a consuming module gave up)."""
+    rows, streams = asyncio.run(_dead_letters(load_settings(), limit))
+    if streams is None:
+        if not rows:
+            click.echo("no dead letters")
+        for module, event_id, event_type, attempts, error in rows:
+            click.echo(f"{module:10} {event_id} {event_type:28} attempts={attempts} {error or ''}")
+        return
+    letters, total = streams
+    click.echo(f"outbox (producer relays gave up): {len(rows) or 'none'}")
     for module, event_id, event_type, attempts, error in rows:
-        click.echo(f"{module:10} {event_id} {event_type:28} attempts={attempts} {error or ''}")
+        click.echo(f"  {module:10} {event_id} {event_type:28} attempts={attempts} {error or ''}")
+    click.echo(f"streams (consumer handlers gave up): {total or 'none'}")
+    for letter in letters:
+        click.echo(
+            f"  {letter.module:10} {letter.event_id or '(unreadable)'} {letter.event_type:28} "
+            f"deliveries={letter.deliveries} failed={letter.failed_at} entry={letter.origin_id} {letter.error}"
+        )
+    if total > len(letters):
+        click.echo(f"  … and {total - len(letters)} more (--limit)")
 
 
-async def _replay(settings: Settings, module: str, event_ids: list[str]) -> int:
+async def _replay(
+    settings: Settings, module: str, event_ids: list[str], published_since: datetime | None
+) -> tuple[int, ReplayResult | None]:
     from kernel.events.relay import replay_dead_letters
 
     runtime = build_runtime(settings)
     try:
-        hosted = runtime.module(module)
+        try:
+            hosted = runtime.module(module)
+        except KeyError:
+            raise click.ClickException(f"--module: {module!r} is not hosted here (FREIGHTDESK_MODULES)") from None
+        transport = runtime.transport
+        consumes = isinstance(transport, RedisStreamsTransport) and module in transport.consuming_modules
         outbox = hosted.descriptor.database.outbox
-        if outbox is None:
-            raise click.ClickException(f"module {module!r} has no outbox")
-        return await replay_dead_letters(hosted.context.session_maker, outbox, event_ids or None)
+        if outbox is None and not consumes:
+            raise click.ClickException(f"module {module!r} has no outbox and no dead-letter stream to replay")
+        if outbox is None and published_since is not None:
+            raise click.ClickException(f"--published-since: module {module!r} has no outbox")
+        queued = 0
+        if outbox is not None:
+            queued = await replay_dead_letters(hosted.context.session_maker, outbox, event_ids or None)
+            if published_since is not None:
+                queued += await _queue_published_again(hosted.context.session_maker, outbox, published_since)
+        streamed = None
+        if consumes:
+            assert isinstance(transport, RedisStreamsTransport)
+            try:
+                streamed = await transport.replay_dead_letters(module, event_ids or None)
+            except RedisError as exc:
+                raise _stream_failure(exc) from exc
+        return queued, streamed
     finally:
+        await runtime.transport.stop()
         await runtime.dispose()
 
 
+async def _queue_published_again(
+    session_maker: async_sessionmaker[AsyncSession], outbox: Outbox, since: datetime
+) -> int:
+    """Make the module's published events that occurred at or after `since` due again: the relay publishes them
+    once more (to every consumer; those that have them already skip them through their inbox)."""
+    from sqlalchemy import update
+
+    from kernel.events.outbox import PENDING, PUBLISHED
+
+    record = outbox.record
+    async with session_maker() as session, session.begin():
+        result = await session.execute(
+            update(record)
+            .where(record.status == PUBLISHED, record.occurred_at >= since)
+            .values(status=PENDING, attempts=0, available_at=datetime.now(UTC))
+        )
+    outbox.notify()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 time such as 2026-12-01T10:00:00Z, got {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @events.command("replay")
-@click.option("--module", required=True, help="The producing module.")
+@click.option("--module", required=True, help="The module whose dead letters to replay.")
+@click.option(
+    "--published-since",
+    default=None,
+    help="Also publish again the module's events that occurred at or after this time (ISO 8601, UTC unless "
+    "given): for consumers that lost entries the stream no longer holds.",
+)
 @click.argument("event_ids", nargs=-1)
-def replay(module: str, event_ids: tuple[str, ...]) -> None:
-    """Queue dead events again (all of the module's, or the ids given); the running relay delivers them."""
-    count = asyncio.run(_replay(load_settings(), module, list(event_ids)))
-    click.echo(f"{count} event(s) queued again")
+def replay(module: str, published_since: str | None, event_ids: tuple[str, ...]) -> None:
+    """Replay the module's dead letters (all, or the event ids given). Its outbox's dead events are queued
+    again for the running relay; with the redis transport, the entries of its dead-letter stream are delivered
+    to its handlers by this command, and removed once they all succeed."""
+    since = _instant(published_since)
+    queued, streamed = asyncio.run(_replay(load_settings(), module, list(event_ids), since))
+    click.echo(f"{queued} event(s) queued again")
+    if streamed is not None:
+        click.echo(f"{streamed.delivered} dead-letter stream event(s) delivered to {module}")
+        for event_id, error in streamed.failed:
+            click.echo(f"failed again: {event_id} {error}")
+        if streamed.failed:
+            sys.exit(1)
+
+
+@events.command("lag")
+def lag() -> None:
+    """Per stream and consumer group: stream length, last delivered entry, entries not yet delivered, pending."""
+    rows = asyncio.run(_lag(load_settings()))
+    if not rows:
+        click.echo("no event streams yet")
+        return
+    click.echo(f"{'stream':10} {'group':10} {'length':>8} {'consumers':>9} {'last delivered':22} {'lag':>6} pending")
+    for row in rows:
+        click.echo(
+            f"{row.producer:10} {row.group or '-':10} {row.length:>8} {row.consumers:>9} "
+            f"{row.last_delivered_id or '-':22} {'?' if row.lag is None else row.lag:>6} {row.pending}"
+        )
+
+
+async def _lag(settings: Settings) -> list[GroupLag]:
+    transport = _streams(settings)
+    try:
+        return await transport.lag()
+    except RedisError as exc:
+        raise _stream_failure(exc) from exc
+    finally:
+        await transport.close()
+
+
+@events.command("pending")
+@click.option("--module", default=None, help="Only this consuming module's group.")
+@click.option("--limit", default=100, show_default=True, type=int, help="At most this many per stream and group.")
+def pending(module: str | None, limit: int) -> None:
+    """Entries delivered to a consumer and not acknowledged: failing (retried after the claim timeout) or held
+    by a consumer that stopped (taken over after the same timeout)."""
+    entries = asyncio.run(_pending(load_settings(), module, limit))
+    if not entries:
+        click.echo("no pending entries")
+    for entry in entries:
+        click.echo(
+            f"{entry.producer:10} {entry.group:10} {entry.entry_id:22} idle={entry.idle_ms / 1000:.1f}s "
+            f"deliveries={entry.deliveries} consumer={entry.consumer} "
+            f"{entry.event_type or '(trimmed)'} {entry.event_id or ''}".rstrip()
+        )
+
+
+async def _pending(settings: Settings, module: str | None, limit: int) -> list[PendingEntry]:
+    transport = _streams(settings)
+    try:
+        return await transport.pending(module=module, limit=limit)
+    except RedisError as exc:
+        raise _stream_failure(exc) from exc
+    finally:
+        await transport.close()
 
 
 @main.command("modules")

@@ -18,6 +18,7 @@ from bootstrap.catalog import select_modules
 from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase
 from kernel.db.errors import is_transient_database_error
+from kernel.events.redis_streams import RedisStreamsTransport
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
 from kernel.health import UNHEALTHY, HealthRegistry, ModuleProbe, redis_check
@@ -111,9 +112,9 @@ class Runtime:
 
 
 def build_transport(settings: Settings) -> EventTransport:
-    if settings.event_transport == "inprocess":
-        return InProcessTransport()
-    raise SettingsError("FREIGHTDESK_EVENT_TRANSPORT: 'redis' is not available in this version; use 'inprocess'")
+    if settings.event_transport == "redis":
+        return RedisStreamsTransport.from_settings(settings)
+    return InProcessTransport()
 
 
 class Bindings:
@@ -215,7 +216,11 @@ def build_runtime(
                 )
             )
 
-    health = HealthRegistry(version=app_version(), transport=transport.name)
+    health = HealthRegistry(
+        version=app_version(),
+        transport=transport.name,
+        transport_check=transport.check if isinstance(transport, RedisStreamsTransport) else None,
+    )
     if redis is not None:
         health.process_checks["redis"] = redis_check(redis)
         health.readiness_checks["redis"] = redis_check(redis, failing=UNHEALTHY)

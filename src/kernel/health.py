@@ -130,9 +130,17 @@ class ModuleProbe:
 class HealthRegistry:
     """All probes of this process; the app keeps one in its state."""
 
-    def __init__(self, version: str, transport: str = "inprocess", started_at: float | None = None) -> None:
+    def __init__(
+        self,
+        version: str,
+        transport: str = "inprocess",
+        started_at: float | None = None,
+        transport_check: CheckFn | None = None,
+    ) -> None:
         self.version = version
         self.transport = transport
+        self.transport_check = transport_check
+        """The transport's own figures for `eventBus` (`status`, `deadLetters`, `message?`), when it has any."""
         self.started_at = started_at if started_at is not None else time.monotonic()
         self.modules: dict[str, ModuleProbe] = {}
         self.process_checks: dict[str, CheckFn] = {}
@@ -155,7 +163,8 @@ class HealthRegistry:
         results = await asyncio.gather(*(self.modules[n].check() for n in names))
         modules = dict(zip(names, results, strict=True))
         process_checks = {name: await run() for name, run in self.process_checks.items()}
-        process_checks["eventBus"] = self._event_bus(modules)
+        transport = await self.transport_check() if self.transport_check is not None else None
+        process_checks["eventBus"] = self._event_bus(modules, transport)
         dependency_names = list(self.dependencies)
         dependency_checks = await asyncio.gather(*(self.dependencies[n]() for n in dependency_names))
         dependencies = dict(zip(dependency_names, dependency_checks, strict=True))
@@ -178,7 +187,7 @@ class HealthRegistry:
             document["dependencies"] = dependencies
         return document
 
-    def _event_bus(self, modules: dict[str, Any]) -> Check:
+    def _event_bus(self, modules: dict[str, Any], transport: Check | None = None) -> Check:
         outboxes: list[Check] = []
         unreadable: list[str] = []
         for name, module in modules.items():
@@ -190,15 +199,22 @@ class HealthRegistry:
             else:
                 outboxes.append(outbox)
         check: Check = {
-            "status": worst([o["status"] for o in outboxes] + ([DEGRADED] if unreadable else [])),
+            "status": worst(
+                [o["status"] for o in outboxes]
+                + ([DEGRADED] if unreadable else [])
+                + ([transport["status"]] if transport else [])
+            ),
             "transport": self.transport,
             "outboxBacklog": sum(o.get("outboxBacklog", 0) for o in outboxes),
             "oldestPendingSeconds": max((o.get("oldestPendingSeconds", 0.0) for o in outboxes), default=0.0),
-            "deadLetters": sum(o.get("deadLetters", 0) for o in outboxes),
+            "deadLetters": sum(o.get("deadLetters", 0) for o in outboxes) + (transport or {}).get("deadLetters", 0),
         }
+        messages = [transport["message"]] if transport and transport.get("message") else []
         if unreadable:
             check["unreadableOutboxes"] = unreadable
-            check["message"] = "the outbox of " + ", ".join(unreadable) + " cannot be read; totals leave it out"
+            messages.append("the outbox of " + ", ".join(unreadable) + " cannot be read; totals leave it out")
+        if messages:
+            check["message"] = "; ".join(messages)
         return check
 
     async def ready(self) -> tuple[bool, dict[str, Any]]:

@@ -43,6 +43,9 @@ DEFAULT_SERVICE_TIMEOUT_SECONDS = 5.0
 DEFAULT_SERVICE_RETRIES = 2
 DEFAULT_SERVICE_CIRCUIT_FAILURES = 5
 DEFAULT_SERVICE_CIRCUIT_OPEN_SECONDS = 10.0
+DEFAULT_EVENTS_STREAM_MAX_LENGTH = 100_000
+DEFAULT_EVENTS_CLAIM_IDLE_MS = 30_000
+DEFAULT_EVENTS_MAX_DELIVERIES = 8
 
 
 class SettingsError(ValueError):
@@ -157,6 +160,12 @@ class Settings:
     auto_migrate: bool = True
     relay_interval_seconds: float = 1.0
     event_max_attempts: int = 8
+    events_stream_max_length: int = DEFAULT_EVENTS_STREAM_MAX_LENGTH
+    """Redis transport: entries a producer's stream keeps (trimmed approximately on each add)."""
+    events_claim_idle_ms: int = DEFAULT_EVENTS_CLAIM_IDLE_MS
+    """Redis transport: how long an unacknowledged entry waits before a consumer takes it over and retries it."""
+    events_max_deliveries: int = DEFAULT_EVENTS_MAX_DELIVERIES
+    """Redis transport: deliveries of an entry to a consuming module before it goes to its dead-letter stream."""
     db_pool_size: int = 10
     db_pre_ping: bool = False
     db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
@@ -254,6 +263,18 @@ class Settings:
             ),
             event_max_attempts=parse_positive_int(
                 "FREIGHTDESK_EVENT_MAX_ATTEMPTS", values.get("FREIGHTDESK_EVENT_MAX_ATTEMPTS", "8")
+            ),
+            events_stream_max_length=parse_positive_int(
+                "FREIGHTDESK_EVENTS_STREAM_MAX_LENGTH",
+                values.get("FREIGHTDESK_EVENTS_STREAM_MAX_LENGTH", str(DEFAULT_EVENTS_STREAM_MAX_LENGTH)),
+            ),
+            events_claim_idle_ms=parse_positive_int(
+                "FREIGHTDESK_EVENTS_CLAIM_IDLE_MS",
+                values.get("FREIGHTDESK_EVENTS_CLAIM_IDLE_MS", str(DEFAULT_EVENTS_CLAIM_IDLE_MS)),
+            ),
+            events_max_deliveries=parse_positive_int(
+                "FREIGHTDESK_EVENTS_MAX_DELIVERIES",
+                values.get("FREIGHTDESK_EVENTS_MAX_DELIVERIES", str(DEFAULT_EVENTS_MAX_DELIVERIES)),
             ),
             db_pool_size=parse_positive_int("FREIGHTDESK_DB_POOL_SIZE", values.get("FREIGHTDESK_DB_POOL_SIZE", "10")),
             db_pre_ping=parse_bool("FREIGHTDESK_DB_PRE_PING", values.get("FREIGHTDESK_DB_PRE_PING", "false")),

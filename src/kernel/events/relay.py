@@ -19,7 +19,7 @@ from kernel.db.errors import database_error_text, is_missing_table_error, is_tra
 from kernel.db.locking import lock_rows
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
-from kernel.events.transport import EventTransport
+from kernel.events.transport import EventTransport, TransportUnavailable
 from kernel.periodic import finish
 
 log = logging.getLogger("freightdesk.events")
@@ -82,9 +82,14 @@ class OutboxRelay:
         handled = 0
         while True:
             claimed = await self._claim()
-            for row_id, envelope in claimed:
+            for index, (row_id, envelope) in enumerate(claimed):
                 try:
                     await self.transport.publish(envelope)
+                except TransportUnavailable as exc:
+                    # The broker is away, the events are fine: no attempt is counted (an outage must not make
+                    # dead letters), and the rest of the batch waits with this one for a later pass.
+                    await self._postpone([row for row, _ in claimed[index:]], exc)
+                    raise
                 except Exception as exc:
                     await self._record_failure(row_id, exc)
                 else:
@@ -121,6 +126,19 @@ class OutboxRelay:
                 update(record)
                 .where(record.id == row_id)
                 .values(status=PUBLISHED, published_at=datetime.now(UTC), last_error=None)
+            )
+
+    async def _postpone(self, row_ids: list[int], exc: Exception) -> None:
+        """Make claimed rows due again after one interval, attempts unchanged (instead of at the lease's end)."""
+        record = self.outbox.record
+        async with self.session_maker() as session, session.begin():
+            await session.execute(
+                update(record)
+                .where(record.id.in_(row_ids), record.status == PENDING)
+                .values(
+                    available_at=datetime.now(UTC) + timedelta(seconds=self.interval),
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
             )
 
     async def _record_failure(self, row_id: int, exc: Exception) -> None:
@@ -180,6 +198,11 @@ class OutboxRelay:
             log.warning(
                 "outbox relay waits for its tables (run `freightdesk db upgrade`); retrying every pass",
                 extra={**extra, "error": database_error_text(exc)},
+            )
+        elif isinstance(exc, TransportUnavailable):
+            log.warning(
+                "outbox relay cannot reach the event transport; retrying every pass until it can",
+                extra={**extra, "error": str(exc)},
             )
         elif is_transient_database_error(exc):
             log.warning(

@@ -1,7 +1,8 @@
 """Transports carry envelopes from a producer's relay to the subscribed handlers.
 
 `InProcessTransport` (the monolith default) calls the handlers directly, each in its own transaction in its
-consumer's database. A Redis Streams transport implements the same interface for split deployments.
+consumer's database. `RedisStreamsTransport` (kernel.events.redis_streams) implements the same interface for
+split deployments.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class DeliveryFailed(Exception):
 
     Handlers that succeeded are skipped on the retry (their inbox rows exist).
     """
+
+
+class TransportUnavailable(Exception):
+    """The transport could not take the event at all (its broker does not answer); nothing is wrong with the
+    event. The relay counts no attempt for it and tries again on a later pass."""
 
 
 class EventTransport(Protocol):
