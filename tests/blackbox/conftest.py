@@ -13,8 +13,8 @@ from tests.blackbox.topology import System, started_system
 from tests.conftest import require_service
 from tests.isolation import MYSQL_URL, REDIS_URL
 
-# Shapes the suite runs against; every test runs once per shape.
-BUILT_SHAPES = ["one-process"]
+# The shapes the suite runs against (tests/blackbox/topology.py); every test runs once per shape.
+BUILT_SHAPES = ["one-process", "split"]
 
 _systems: dict[str, System] = {}
 
