@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.versions import VersionWatcher
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
 from modules.carrier.api import CarrierDirectory
@@ -18,9 +19,9 @@ from modules.pricing.internal.calculations import CalculationService
 from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
 from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
-from modules.pricing.internal.models import PricingBase, inbox, outbox
+from modules.pricing.internal.models import PricingBase, inbox, outbox, versions
 from modules.pricing.internal.reads import PricingReads
-from modules.pricing.internal.rulebook import RuleBook
+from modules.pricing.internal.rulebook import RULE_SET, RuleBook
 from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
 
@@ -30,6 +31,8 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     names through the customer module's `CustomerDirectory`."""
     reads = PricingReads(context.engine)
     book = RuleBook(reads)
+    watcher = VersionWatcher(versions, context.engine)  # other processes' changes drop this one's rule set
+    watcher.on_change(RULE_SET, book.invalidate)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
         return PricingRuleService(pricing_db_session, carriers, book.invalidate)
@@ -59,6 +62,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
         provides={PricingRuleDirectory: directory},
         subscriptions=RuleSetInvalidation(book).subscriptions(),
         seed=partial(seed_rules, context.session_maker, reads, carriers, book.invalidate),
+        background=[watcher],
     )
 
 
