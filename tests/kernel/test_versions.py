@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -204,3 +204,29 @@ async def test_a_watcher_that_cannot_read_at_start_still_starts(tmp_path: Path) 
     finally:
         await watcher.stop()
         await engine.dispose()
+
+
+class SlowVersions(Versions):
+    """Readings that take a while, counted as they start and as they finish."""
+
+    def __init__(self) -> None:
+        super().__init__(versions.module, versions.record)
+        self.started = 0
+        self.finished = 0
+
+    async def read(self, engine: AsyncEngine, names: Collection[str]) -> dict[str, int]:
+        self.started += 1
+        await asyncio.sleep(0.2)
+        found = await super().read(engine, names)
+        self.finished += 1
+        return found
+
+
+async def test_stopping_lets_a_reading_in_progress_finish(engine: AsyncEngine) -> None:
+    slow = SlowVersions()
+    watcher = VersionWatcher(slow, engine, interval=0.01)
+    watcher.on_change("alpha", Counter())
+    await watcher.start()
+    assert await within(2.0, lambda: slow.started == 2) is not None  # the loop's first reading is under way
+    await watcher.stop()
+    assert (slow.started, slow.finished) == (2, 2)

@@ -108,6 +108,7 @@ class VersionWatcher:
         self._seen: dict[str, int] | None = None
         self._failing = False
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def on_change(self, name: str, callback: Callback) -> None:
         """Call `callback` whenever `name`'s version moves, whichever process moved it. It runs on the event
@@ -121,19 +122,32 @@ class VersionWatcher:
 
     async def start(self) -> None:
         await self.poll()  # before the process serves: whatever was built before the first reading is dropped
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name=f"{self._versions.module}-version-watcher")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let a reading in progress finish, then stop. A task cancelled in the middle of a query can lose its
+        cancellation in the driver's clean-up and run on (and then the process never stops), so cancelling
+        is only the last resort after `grace_seconds`."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
-            await self.poll()
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            except TimeoutError:
+                await self.poll()
+            else:
+                return
 
     async def poll(self) -> None:
         """One reading: call the callbacks of each name that moved since the last one (of every name when there
