@@ -37,7 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.dml import Insert
 
 from kernel.db.base import module_of
-from kernel.db.errors import database_error_text
+from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
 
 log = logging.getLogger("freightdesk.versions")
 
@@ -156,9 +156,11 @@ class VersionWatcher:
             current = await self._versions.read(self._engine, self._callbacks)
         except Exception as exc:
             if not self._failing:
+                expected = is_transient_database_error(exc) or is_missing_table_error(exc)
                 log.warning(
                     "versions unreadable; retrying, and dropping what they guard once they are readable again",
                     extra={"module_name": self._versions.module, "error": database_error_text(exc)},
+                    exc_info=None if expected else exc,  # an outage needs no traceback; anything else does
                 )
             self._failing = True
             self._seen = None
