@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.versions import VersionWatcher
 from kernel.http.body import BODY_RULES
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
@@ -19,9 +20,9 @@ from modules.pricing.internal.calculations import CalculationService, QuoteServi
 from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
 from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
-from modules.pricing.internal.models import PricingBase, inbox, outbox
+from modules.pricing.internal.models import PricingBase, inbox, outbox, versions
 from modules.pricing.internal.reads import CalculationReads, PricingReads
-from modules.pricing.internal.rulebook import RuleBook
+from modules.pricing.internal.rulebook import RULE_SET, RuleBook
 from modules.pricing.internal.schemas import shipment_body_rules
 from modules.pricing.internal.seed import seed_rules
 from modules.pricing.internal.service import PricingRuleService
@@ -35,6 +36,8 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     book = RuleBook(reads)
     shipment_rules = ShipmentRules(carriers, customers)
     quotes = QuoteService(carriers, shipment_rules, book)
+    watcher = VersionWatcher(versions, context.engine)  # other processes' changes drop this one's rule set
+    watcher.on_change(RULE_SET, book.invalidate)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
         return PricingRuleService(pricing_db_session, carriers, book.invalidate)
@@ -71,6 +74,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
         provides={PricingRuleDirectory: directory},
         subscriptions=RuleSetInvalidation(book).subscriptions(),
         seed=partial(seed_rules, context.session_maker, reads, carriers, book.invalidate),
+        background=[watcher],
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, UTCDateTime, module_metadata, utc_now
+from kernel.db.versions import Versions
 from kernel.events.outbox import Inbox, Outbox
 from modules.pricing.internal.engine import Conditions, Pricing, Result
 
@@ -89,3 +90,5 @@ class CalculationRule(PricingBase):
 
 outbox = Outbox.for_base(PricingBase)
 inbox = Inbox.for_base(PricingBase)
+versions = Versions.for_base(PricingBase)
+"""`pricing_cache_versions`: `rule_set` moves with every change the compiled rule set depends on (rulebook.py)."""

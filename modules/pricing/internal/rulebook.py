@@ -1,14 +1,21 @@
-"""The compiled rule set, built once from the active rules and rebuilt after a rule changes.
+"""The compiled rule set, built once from the active rules and rebuilt after a change it depends on.
 
-In-process: a write through this process drops it at once, and the module's subscriptions drop it again on
-`pricing.rule_changed` (a write by another process hosting pricing) and on `carrier.deactivated` or
-`carrier.deleted`. A rebuild that started before a drop is not kept, so a stale set never survives a change.
+Every process hosting pricing keeps its own set; the `rule_set` version in `pricing_cache_versions` keeps
+them all current (kernel.db.versions, docs/adr/0009-rule-set-across-processes.md). A rule write bumps it in
+its own transaction and drops this process's set at once after the commit; the handler of
+`carrier.deactivated` and `carrier.deleted`, in whichever process the event reaches, bumps it in the inbox
+transaction and drops that process's set. Every other process drops its set when its `VersionWatcher` sees
+the version move, within a poll interval. A rebuild that started before a drop is not kept, so a stale set
+never survives a change. A compiled set is served without touching the database.
 """
 
 from __future__ import annotations
 
 from modules.pricing.internal.engine import RuleSet
 from modules.pricing.internal.reads import PricingReads
+
+RULE_SET = "rule_set"
+"""The name of the rule set's version: bumped by every change the compiled set depends on."""
 
 
 class RuleBook:

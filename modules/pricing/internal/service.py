@@ -26,8 +26,9 @@ from modules.carrier.api import CarrierDirectory
 from modules.pricing.api import PricingRuleInUse, PricingRuleNotFound
 from modules.pricing.events import PricingRuleChanged
 from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range
-from modules.pricing.internal.models import CalculationRule, PricingRule, outbox
+from modules.pricing.internal.models import CalculationRule, PricingRule, outbox, versions
 from modules.pricing.internal.reads import RuleView, rule_view_of
+from modules.pricing.internal.rulebook import RULE_SET
 
 NAME_MIN, NAME_MAX = 2, 100
 PRIORITY_MIN, PRIORITY_MAX = 0, 1000
@@ -184,6 +185,7 @@ class PricingRuleService:
         self.session.add(rule)
         await self.session.flush()
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="created"))
+        await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()
         return rule_view_of(rule)
@@ -203,6 +205,7 @@ class PricingRuleService:
             return rule_view_of(rule)
         await self.session.flush()
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="updated"))
+        await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()
         return rule_view_of(rule)
@@ -217,6 +220,7 @@ class PricingRuleService:
             raise PricingRuleInUse()
         await self.session.delete(rule)
         outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="deleted"))
+        await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()
 
