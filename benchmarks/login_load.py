@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import carrier_read as base
+import carrier_read
+import harness as base
 
 P99_RATIO_TARGET = 3.0
 ADMIN = {"email": "admin@example.com", "password": "admin123"}
@@ -49,38 +50,16 @@ class Phase:
 def wrk(
     server: base.Server, script: str, connections: int, duration: float, workdir: Path, name: str
 ) -> base.LoadResult:
-    path = workdir / f"{name}.lua"
-    path.write_text(script)
-    headers = [item for key, value in server.headers.items() for item in ("-H", f"{key}: {value}")]
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(duration))}s",
-        "--timeout",
-        "10s",
-        *headers,
-        "-s",
-        str(path),
-        server.url("/"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
-    line = next((x for x in done.stdout.splitlines() if x.startswith(base.MARKER)), None)
-    if done.returncode != 0 or line is None:
-        raise base.BenchmarkError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    data = json.loads(line[len(base.MARKER) :])
-    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
-    return base.LoadResult(
-        name, data["requests"], data["duration_us"] / 1e6, errors, data["p50_us"] / 1000, data["p99_us"] / 1000
-    )
+    settings = base.LoadSettings("wrk", connections, threads=1, timeout_s=10.0)
+    return base.run_wrk(server, name, script, settings, duration, workdir)
 
 
 def measure(server: base.Server, duration: float, readers: int, logins: int, workdir: Path) -> list[Phase]:
-    wrk(server, base.WRK_CARRIER, readers, 3, workdir, "warmup")
-    alone = Phase("reads alone", wrk(server, base.WRK_CARRIER, readers, duration, workdir, "reads"), None)
+    wrk(server, carrier_read.WRK_CARRIER, readers, 3, workdir, "warmup")
+    alone = Phase("reads alone", wrk(server, carrier_read.WRK_CARRIER, readers, duration, workdir, "reads"), None)
     with ThreadPoolExecutor(max_workers=2) as pool:
         login_load = pool.submit(wrk, server, WRK_LOGIN, logins, duration + 2, workdir, "logins")
-        reads = pool.submit(wrk, server, base.WRK_CARRIER, readers, duration, workdir, "reads-under-load")
+        reads = pool.submit(wrk, server, carrier_read.WRK_CARRIER, readers, duration, workdir, "reads-under-load")
         loaded = Phase("reads during 16 concurrent logins", reads.result(), login_load.result())
     return [alone, loaded]
 
@@ -144,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         database.create()
         machine = base.machine_info(database.version(), "wrk")
-        with base.running_server(workdir, server_info.database_url(args.database)) as server:
+        carrier_url = server_info.database_url(args.database)
+        with base.running_server(workdir, {"CARRIER_DATABASE_URL": carrier_url}) as server:
             base.wait_ready(server, 60)
-            server.token = base.access_token(server.env, 3600)
-            base.check_routes(server)
+            server.token = base.access_token(server.env, 3600, carrier_read.PERMISSIONS)
+            carrier_read.check_routes(server)
             phases = measure(server, args.duration, args.readers, args.logins, workdir)
     except (base.BenchmarkError, subprocess.SubprocessError, OSError) as exc:
         base.log(f"failed: {exc}")
