@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from alembic.util import CommandError
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bootstrap.catalog import available_modules, load_descriptor, select_modules
 from bootstrap.migrate import DatabaseUnreachable, head_revision, upgrade, upgrade_one
 from bootstrap.runtime import Runtime, build_runtime, build_transport, module_database
+from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
 from kernel.events.outbox import Outbox
 from kernel.events.redis_streams import DeadLetter, GroupLag, PendingEntry, RedisStreamsTransport, ReplayResult
 from kernel.logging import configure_logging
@@ -57,6 +59,14 @@ class FreightdeskGroup(click.Group):
             raise click.ClickException(f"{exc} (check FREIGHTDESK_DATA_DIR and the key file settings)") from exc
         except CommandError as exc:  # Alembic's: "Target database is not up to date" and the like
             raise click.ClickException(f"{exc} (run `freightdesk db upgrade` first?)") from exc
+        except DBAPIError as exc:  # a command meeting a database that is not migrated or does not answer
+            if is_missing_table_error(exc):
+                raise click.ClickException(
+                    f"a module's tables are missing (run `freightdesk db upgrade` first): {database_error_text(exc)}"
+                ) from exc
+            if is_transient_database_error(exc):
+                raise click.ClickException(f"a module's database does not answer: {database_error_text(exc)}") from exc
+            raise
 
 
 def migrate_for_start(settings: Settings, modules: Sequence[str] | None) -> tuple[list[str], list[str]]:
