@@ -13,6 +13,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
+from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.paging import parse_bool, parse_list_params
@@ -44,7 +45,7 @@ def _active_filter(raw: str | None) -> bool | None:
 class CarrierController(Controller):
     path = "/carriers"
     tags = ["carriers"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
+    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
 
     @get("/", opt=requires("carriers.list"), summary="List carriers; search over name and description")
     async def list_carriers(
@@ -75,22 +76,38 @@ class CarrierController(Controller):
     async def carrier_by_name(self, carrier_reads: Reads, name: CarrierName) -> CarrierOut:
         return carrier_out(await carrier_reads.get_by_name(name))
 
-    @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier")
+    @get("/{id:int}", opt=requires("carriers.read"), summary="One carrier", response_class=ConditionalResponse)
     async def get_carrier(self, carrier_reads: Reads, id: ResourceId) -> CarrierOut:
         return carrier_out(await carrier_reads.get(id))
 
-    @patch("/{id:int}", opt=requires("carriers.update"), summary="Change some fields of a carrier")
+    @patch(
+        "/{id:int}",
+        opt=requires("carriers.update"),
+        summary="Change some fields of a carrier",
+        response_class=ConditionalResponse,
+    )
     async def update_carrier(
-        self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
+        self, carrier_service: Service, conditions: ConditionsDependency, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return carrier_out(await carrier_service.update(id, values_of(data)))
+        return carrier_out(await carrier_service.update(id, values_of(data), conditions.precondition(carrier_out)))
 
-    @put("/{id:int}", opt=requires("carriers.update"), summary="Alias of PATCH (the old clients use both)")
+    @put(
+        "/{id:int}",
+        opt=requires("carriers.update"),
+        summary="Alias of PATCH (the old clients use both)",
+        response_class=ConditionalResponse,
+    )
     async def replace_carrier(
-        self, carrier_service: Service, id: ResourceId, data: JSONBody[CarrierUpdate]
+        self, carrier_service: Service, conditions: ConditionsDependency, id: ResourceId, data: JSONBody[CarrierUpdate]
     ) -> CarrierOut:
-        return carrier_out(await carrier_service.update(id, values_of(data)))
+        return carrier_out(await carrier_service.update(id, values_of(data), conditions.precondition(carrier_out)))
 
-    @delete("/{id:int}", opt=requires("carriers.delete"), summary="Delete a carrier", status_code=204)
-    async def delete_carrier(self, carrier_service: Service, id: ResourceId) -> None:
-        await carrier_service.delete(id)
+    @delete(
+        "/{id:int}",
+        opt=requires("carriers.delete"),
+        summary="Delete a carrier",
+        status_code=204,
+        response_class=ConditionalResponse,
+    )
+    async def delete_carrier(self, carrier_service: Service, conditions: ConditionsDependency, id: ResourceId) -> None:
+        await carrier_service.delete(id, conditions.precondition(carrier_out))

@@ -16,6 +16,7 @@ from kernel.contracts.changes import apply_changes
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.money import is_currency, rate_problem
+from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import name_key, optional_text, trimmed
 from kernel.db.locking import flush_or_conflict, get_locked
 from modules.carrier.api import CarrierNameTaken, CarrierNotFound
@@ -89,9 +90,12 @@ class CarrierService:
         await self.session.commit()
         return view_of(carrier)
 
-    async def update(self, carrier_id: int, changes: CarrierValues) -> CarrierView:
-        """Apply `changes` (only the fields sent)."""
+    async def update(
+        self, carrier_id: int, changes: CarrierValues, precondition: Precondition[CarrierView] | None = None
+    ) -> CarrierView:
+        """Apply `changes` (only the fields sent), when the locked carrier meets `precondition`."""
         carrier = await self._get_for_update(carrier_id)
+        await check(precondition, view_of(carrier))
         errors = FieldErrors()
         values = _normalized(errors, changes)
         errors.raise_if_any()
@@ -110,8 +114,9 @@ class CarrierService:
         await self.session.commit()
         return view_of(carrier)
 
-    async def delete(self, carrier_id: int) -> None:
+    async def delete(self, carrier_id: int, precondition: Precondition[CarrierView] | None = None) -> None:
         carrier = await self._get_for_update(carrier_id)
+        await check(precondition, view_of(carrier))
         await self.session.delete(carrier)
         self._publish(CarrierDeleted(carrier_id=carrier.id, name=carrier.name))
         await self.session.commit()

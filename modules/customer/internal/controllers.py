@@ -13,6 +13,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
+from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.paging import parse_bool, parse_list_params
@@ -44,7 +45,7 @@ def _active_filter(raw: str | None) -> bool | None:
 class CustomerController(Controller):
     path = "/customers"
     tags = ["customers"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
+    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
 
     @get("/", opt=requires("customers.list"), summary="List customers; search over firstName, lastName and email")
     async def list_customers(
@@ -75,22 +76,48 @@ class CustomerController(Controller):
     async def customer_by_email(self, customer_reads: Reads, email: EmailPath) -> CustomerOut:
         return customer_out(await customer_reads.get_by_email(email))
 
-    @get("/{id:int}", opt=requires("customers.read"), summary="One customer")
+    @get("/{id:int}", opt=requires("customers.read"), summary="One customer", response_class=ConditionalResponse)
     async def get_customer(self, customer_reads: Reads, id: ResourceId) -> CustomerOut:
         return customer_out(await customer_reads.get(id))
 
-    @patch("/{id:int}", opt=requires("customers.update"), summary="Change some fields of a customer")
+    @patch(
+        "/{id:int}",
+        opt=requires("customers.update"),
+        summary="Change some fields of a customer",
+        response_class=ConditionalResponse,
+    )
     async def update_customer(
-        self, customer_service: Service, id: ResourceId, data: JSONBody[CustomerUpdate]
+        self,
+        customer_service: Service,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[CustomerUpdate],
     ) -> CustomerOut:
-        return customer_out(await customer_service.update(id, values_of(data)))
+        return customer_out(await customer_service.update(id, values_of(data), conditions.precondition(customer_out)))
 
-    @put("/{id:int}", opt=requires("customers.update"), summary="Alias of PATCH (the old clients use both)")
+    @put(
+        "/{id:int}",
+        opt=requires("customers.update"),
+        summary="Alias of PATCH (the old clients use both)",
+        response_class=ConditionalResponse,
+    )
     async def replace_customer(
-        self, customer_service: Service, id: ResourceId, data: JSONBody[CustomerUpdate]
+        self,
+        customer_service: Service,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[CustomerUpdate],
     ) -> CustomerOut:
-        return customer_out(await customer_service.update(id, values_of(data)))
+        return customer_out(await customer_service.update(id, values_of(data), conditions.precondition(customer_out)))
 
-    @delete("/{id:int}", opt=requires("customers.delete"), summary="Delete a customer", status_code=204)
-    async def delete_customer(self, customer_service: Service, id: ResourceId) -> None:
-        await customer_service.delete(id)
+    @delete(
+        "/{id:int}",
+        opt=requires("customers.delete"),
+        summary="Delete a customer",
+        status_code=204,
+        response_class=ConditionalResponse,
+    )
+    async def delete_customer(
+        self, customer_service: Service, conditions: ConditionsDependency, id: ResourceId
+    ) -> None:
+        await customer_service.delete(id, conditions.precondition(customer_out))

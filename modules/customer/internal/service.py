@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.changes import apply_changes
 from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
+from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.locking import get_locked, violates_unique
 from modules.customer.api import CustomerNotFound, EmailTaken, UserAlreadyLinked
@@ -182,17 +183,21 @@ class CustomerService:
         self.announce_created(customer)
         return customer
 
-    async def update(self, customer_id: int, changes: CustomerValues) -> CustomerView:
-        """Apply `changes` (only the fields sent)."""
+    async def update(
+        self, customer_id: int, changes: CustomerValues, precondition: Precondition[CustomerView] | None = None
+    ) -> CustomerView:
+        """Apply `changes` (only the fields sent), when the locked customer meets `precondition`."""
         customer = await self.get_for_update(customer_id)
+        await check(precondition, view_of(customer))
         values = await self.rules.checked(changes)
         await self._ensure_free(values, customer)
         if await self.change(customer, values):
             await self.session.commit()
         return view_of(customer)
 
-    async def delete(self, customer_id: int) -> None:
+    async def delete(self, customer_id: int, precondition: Precondition[CustomerView] | None = None) -> None:
         customer = await self.get_for_update(customer_id)
+        await check(precondition, view_of(customer))
         await self.session.delete(customer)
         self._publish(CustomerDeleted(customer_id=customer.id, email=customer.email))
         await self.session.commit()

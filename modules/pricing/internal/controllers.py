@@ -16,6 +16,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
+from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import MAX_ID, CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.http.openapi import EXTRA_ERROR_STATUSES
@@ -129,7 +130,7 @@ def _calculation_filters(
 class PricingRuleController(Controller):
     path = "/pricing/rules"
     tags = ["pricing"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
+    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
 
     @get("/", opt=requires("pricing.view"), summary="List pricing rules; search over name and description")
     async def list_rules(
@@ -158,25 +159,51 @@ class PricingRuleController(Controller):
         errors.raise_if_any()
         return CountOut(count=await pricing_reads.rule_count(active, carrier))
 
-    @get("/{id:int}", opt=requires("pricing.view"), summary="One pricing rule")
+    @get("/{id:int}", opt=requires("pricing.view"), summary="One pricing rule", response_class=ConditionalResponse)
     async def get_rule(self, pricing_reads: Reads, id: ResourceId) -> RuleOut:
         return rule_out(await pricing_reads.get_rule(id))
 
-    @patch("/{id:int}", opt=requires("pricing.update"), summary="Change some fields of a pricing rule")
+    @patch(
+        "/{id:int}",
+        opt=requires("pricing.update"),
+        summary="Change some fields of a pricing rule",
+        response_class=ConditionalResponse,
+    )
     async def update_rule(
-        self, pricing_rule_service: RuleService, id: ResourceId, data: JSONBody[RuleUpdate]
+        self,
+        pricing_rule_service: RuleService,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[RuleUpdate],
     ) -> RuleOut:
-        return rule_out(await pricing_rule_service.update(id, rule_values_of(data)))
+        return rule_out(await pricing_rule_service.update(id, rule_values_of(data), conditions.precondition(rule_out)))
 
-    @put("/{id:int}", opt=requires("pricing.update"), summary="Alias of PATCH (the old clients use both)")
+    @put(
+        "/{id:int}",
+        opt=requires("pricing.update"),
+        summary="Alias of PATCH (the old clients use both)",
+        response_class=ConditionalResponse,
+    )
     async def replace_rule(
-        self, pricing_rule_service: RuleService, id: ResourceId, data: JSONBody[RuleUpdate]
+        self,
+        pricing_rule_service: RuleService,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[RuleUpdate],
     ) -> RuleOut:
-        return rule_out(await pricing_rule_service.update(id, rule_values_of(data)))
+        return rule_out(await pricing_rule_service.update(id, rule_values_of(data), conditions.precondition(rule_out)))
 
-    @delete("/{id:int}", opt=requires("pricing.update"), summary="Delete a pricing rule", status_code=204)
-    async def delete_rule(self, pricing_rule_service: RuleService, id: ResourceId) -> None:
-        await pricing_rule_service.delete(id)
+    @delete(
+        "/{id:int}",
+        opt=requires("pricing.update"),
+        summary="Delete a pricing rule",
+        status_code=204,
+        response_class=ConditionalResponse,
+    )
+    async def delete_rule(
+        self, pricing_rule_service: RuleService, conditions: ConditionsDependency, id: ResourceId
+    ) -> None:
+        await pricing_rule_service.delete(id, conditions.precondition(rule_out))
 
 
 class PricingCalculationController(Controller):
@@ -239,6 +266,11 @@ class PricingCalculationController(Controller):
         errors.raise_if_any()
         return CountOut(count=await pricing_calculation_reads.count(filters))
 
-    @get("/calculations/{id:int}", opt=requires("pricing.view"), summary="One stored price calculation")
+    @get(
+        "/calculations/{id:int}",
+        opt=requires("pricing.view"),
+        summary="One stored price calculation",
+        response_class=ConditionalResponse,
+    )
     async def get_calculation(self, pricing_calculation_reads: CalculationHistory, id: ResourceId) -> CalculationOut:
         return calculation_out(await pricing_calculation_reads.get(id))

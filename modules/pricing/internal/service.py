@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.changes import apply_changes
 from kernel.contracts.errors import FieldErrors
 from kernel.contracts.money import is_currency, rate_problem
+from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.locking import get_locked
 from modules.carrier.api import CarrierDirectory
@@ -190,9 +191,13 @@ class PricingRuleService:
         self.on_change()
         return rule_view_of(rule)
 
-    async def update(self, rule_id: int, changes: RuleValues) -> RuleView:
-        """Apply `changes` (only the fields sent); `conditions` and `pricing` replace the whole document."""
+    async def update(
+        self, rule_id: int, changes: RuleValues, precondition: Precondition[RuleView] | None = None
+    ) -> RuleView:
+        """Apply `changes` (only the fields sent), when the locked rule meets `precondition`; `conditions` and
+        `pricing` replace the whole document."""
         rule = await self._get_for_update(rule_id)
+        await check(precondition, rule_view_of(rule))
         errors = FieldErrors()
         values = _normalized(errors, changes)
         _check_validity(errors, values.get("valid_from", rule.valid_from), values.get("valid_to", rule.valid_to))
@@ -210,9 +215,11 @@ class PricingRuleService:
         self.on_change()
         return rule_view_of(rule)
 
-    async def delete(self, rule_id: int) -> None:
-        """Delete the rule; 409 when a stored calculation applied it (history must keep naming real rules)."""
+    async def delete(self, rule_id: int, precondition: Precondition[RuleView] | None = None) -> None:
+        """Delete the rule, when it meets `precondition`; 409 when a stored calculation applied it (history must
+        keep naming real rules)."""
         rule = await self._get_for_update(rule_id)
+        await check(precondition, rule_view_of(rule))
         used = await self.session.scalar(
             select(CalculationRule.rule_id).where(CalculationRule.rule_id == rule_id).limit(1)
         )

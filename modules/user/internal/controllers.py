@@ -5,7 +5,7 @@ permissions), which applies the no-escalation rule."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
 import msgspec
@@ -15,6 +15,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from kernel.contracts.errors import FieldErrors, Forbidden
 from kernel.http.access import AUTHENTICATED, requires
+from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, Conditions, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
 from kernel.http.list_query import LIST_QUERY_DEPENDENCY
 from kernel.paging import parse_bool, parse_list_params
@@ -29,7 +30,7 @@ from modules.user.internal.mappers import (
     role_out,
     user_view,
 )
-from modules.user.internal.models import User
+from modules.user.internal.models import Role, User
 from modules.user.internal.profiles import ProfileService
 from modules.user.internal.roles import SORTABLE as ROLE_SORTABLE
 from modules.user.internal.roles import PermissionService, RoleService
@@ -81,6 +82,15 @@ def _views(users: Sequence[User]) -> list[UserView]:
     return [user_view(u) for u in users]
 
 
+def _role_detail(role_service: RoleService) -> Callable[[Role], Awaitable[RoleDetailOut]]:
+    """How GET /roles/{id} represents a role (with its user count): what its ETag names."""
+
+    async def detail(role: Role) -> RoleDetailOut:
+        return role_detail_out(role, await role_service.users_count(role.id))
+
+    return detail
+
+
 def _caller(principal: Principal) -> Caller:
     return Caller(user_id=principal.user_id, permissions=principal.permissions)
 
@@ -95,10 +105,20 @@ def _authorize_user_update(principal: Principal, user_id: int, data: UserUpdate)
         principal.require("roles.assign")
 
 
+async def _updated_role(
+    role_service: RoleService, principal: Principal, conditions: Conditions, role_id: int, data: RoleUpdate
+) -> RoleOut:
+    """PATCH and PUT /roles/{id}: the response is the role without counts, its ETag the detail's a GET answers."""
+    detail = _role_detail(role_service)
+    role = await role_service.update(role_id, data, _caller(principal), conditions.precondition(detail))
+    conditions.tag_as(await detail(role))
+    return role_out(role)
+
+
 class UserController(Controller):
     path = "/users"
     tags = ["users"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
+    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
 
     @get("/", opt=requires("users.list"), summary="List users; search over firstName, lastName and email")
     async def list_users(
@@ -142,7 +162,12 @@ class UserController(Controller):
     async def users_with_role(self, user_service: UserSvc, role_name: NamePath) -> list[UserView]:
         return _views(await user_service.with_role(role_name))
 
-    @get("/{id:int}", opt=AUTHENTICATED, summary="One user (users.read, or the user themself)")
+    @get(
+        "/{id:int}",
+        opt=AUTHENTICATED,
+        summary="One user (users.read, or the user themself)",
+        response_class=ConditionalResponse,
+    )
     async def get_user(self, user_service: UserSvc, current_principal: CurrentPrincipal, id: ResourceId) -> UserView:
         current_principal.require_self_or(id, "users.read")  # before the lookup: no probing which ids exist
         return user_view(await user_service.get(id))
@@ -151,16 +176,19 @@ class UserController(Controller):
         "/{id:int}",
         opt=AUTHENTICATED,
         summary="Change some fields (users.update; self: names, phone, password with currentPassword)",
+        response_class=ConditionalResponse,
     )
     async def update_user(
         self,
         user_service: UserSvc,
         current_principal: CurrentPrincipal,
+        conditions: ConditionsDependency,
         id: ResourceId,
         data: JSONBody[UserUpdate],
     ) -> UserView:
         _authorize_user_update(current_principal, id, data)  # before the lookup: no probing which ids exist
-        return user_view(await user_service.update(id, data, _caller(current_principal)))
+        precondition = conditions.precondition(user_view)
+        return user_view(await user_service.update(id, data, _caller(current_principal), precondition))
 
     @patch("/{id:int}/roles", opt=requires("roles.assign"), summary="Replace the user's roles")
     async def set_user_roles(
@@ -172,15 +200,27 @@ class UserController(Controller):
     ) -> UserView:
         return user_view(await user_service.set_roles(id, data.role_ids, _caller(current_principal)))
 
-    @delete("/{id:int}", opt=requires("users.delete"), summary="Delete a user", status_code=204)
-    async def delete_user(self, user_service: UserSvc, current_principal: CurrentPrincipal, id: ResourceId) -> None:
-        await user_service.delete(id, _caller(current_principal))
+    @delete(
+        "/{id:int}",
+        opt=requires("users.delete"),
+        summary="Delete a user",
+        status_code=204,
+        response_class=ConditionalResponse,
+    )
+    async def delete_user(
+        self,
+        user_service: UserSvc,
+        current_principal: CurrentPrincipal,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+    ) -> None:
+        await user_service.delete(id, _caller(current_principal), conditions.precondition(user_view))
 
 
 class RoleController(Controller):
     path = "/roles"
     tags = ["roles"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
+    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
 
     @get("/", opt=requires("roles.list"), summary="List roles (key `data`); search over name and description")
     async def list_roles(
@@ -214,7 +254,12 @@ class RoleController(Controller):
         role = await role_service.get_by_name(name)
         return role_detail_out(role, await role_service.users_count(role.id))
 
-    @get("/{id:int}", opt=requires("roles.read"), summary="One role with its user and permission counts")
+    @get(
+        "/{id:int}",
+        opt=requires("roles.read"),
+        summary="One role with its user and permission counts",
+        response_class=ConditionalResponse,
+    )
     async def get_role(self, role_service: RoleSvc, id: ResourceId) -> RoleDetailOut:
         role = await role_service.get(id)
         return role_detail_out(role, await role_service.users_count(role.id))
@@ -223,21 +268,54 @@ class RoleController(Controller):
     async def role_members(self, role_service: RoleSvc, id: ResourceId) -> list[RoleMemberOut]:
         return [role_member_out(u) for u in await role_service.members(id)]
 
-    @patch("/{id:int}", opt=requires("roles.update"), summary="Change a role; permissionIds replaces the set")
+    @patch(
+        "/{id:int}",
+        opt=requires("roles.update"),
+        summary="Change a role; permissionIds replaces the set",
+        response_class=ConditionalResponse,
+    )
     async def update_role(
-        self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId, data: JSONBody[RoleUpdate]
+        self,
+        role_service: RoleSvc,
+        current_principal: CurrentPrincipal,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[RoleUpdate],
     ) -> RoleOut:
-        return role_out(await role_service.update(id, data, _caller(current_principal)))
+        return await _updated_role(role_service, current_principal, conditions, id, data)
 
-    @put("/{id:int}", opt=requires("roles.update"), summary="Alias of PATCH (the old clients use both)")
+    @put(
+        "/{id:int}",
+        opt=requires("roles.update"),
+        summary="Alias of PATCH (the old clients use both)",
+        response_class=ConditionalResponse,
+    )
     async def replace_role(
-        self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId, data: JSONBody[RoleUpdate]
+        self,
+        role_service: RoleSvc,
+        current_principal: CurrentPrincipal,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+        data: JSONBody[RoleUpdate],
     ) -> RoleOut:
-        return role_out(await role_service.update(id, data, _caller(current_principal)))
+        return await _updated_role(role_service, current_principal, conditions, id, data)
 
-    @delete("/{id:int}", opt=requires("roles.delete"), summary="Delete a role no user holds", status_code=204)
-    async def delete_role(self, role_service: RoleSvc, current_principal: CurrentPrincipal, id: ResourceId) -> None:
-        await role_service.delete(id, _caller(current_principal))
+    @delete(
+        "/{id:int}",
+        opt=requires("roles.delete"),
+        summary="Delete a role no user holds",
+        status_code=204,
+        response_class=ConditionalResponse,
+    )
+    async def delete_role(
+        self,
+        role_service: RoleSvc,
+        current_principal: CurrentPrincipal,
+        conditions: ConditionsDependency,
+        id: ResourceId,
+    ) -> None:
+        precondition = conditions.precondition(_role_detail(role_service))
+        await role_service.delete(id, _caller(current_principal), precondition)
 
 
 class PermissionController(Controller):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors
+from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import name_key, optional_text, trimmed
 from kernel.db.base import utc_now
 from kernel.db.locking import flush_or_conflict, get_locked
@@ -128,8 +129,11 @@ class RoleService:
         await self.session.commit()
         return role
 
-    async def update(self, role_id: int, data: RoleUpdate, caller: Caller) -> Role:
+    async def update(
+        self, role_id: int, data: RoleUpdate, caller: Caller, precondition: Precondition[Role] | None = None
+    ) -> Role:
         role = await self.get_for_update(role_id)
+        await check(precondition, role)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.name):
@@ -190,10 +194,11 @@ class RoleService:
         await self.session.commit()
         return role
 
-    async def delete(self, role_id: int, caller: Caller) -> None:
+    async def delete(self, role_id: int, caller: Caller, precondition: Precondition[Role] | None = None) -> None:
         """Deleting a role takes every permission out of it: the caller must hold them all."""
         role = await self.get_for_update(role_id)
         await require_may_change_role(self.session, caller, role, [])
+        await check(precondition, role)
         if role.name_key == ADMIN_ROLE:
             raise AdminRoleProtected("The admin role cannot be deleted")
         if role.name_key == DEFAULT_ROLE:

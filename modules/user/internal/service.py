@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors, ValidationFailed
 from kernel.contracts.events import IntegrationEvent
+from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import name_key, trimmed
 from kernel.db.base import utc_now
 from kernel.db.locking import flush_or_conflict, get_locked, lock_rows
@@ -238,12 +239,15 @@ class UserService:
             roles=roles,
         )
 
-    async def update(self, user_id: int, data: UserUpdate, caller: Caller) -> User:
+    async def update(
+        self, user_id: int, data: UserUpdate, caller: Caller, precondition: Precondition[User] | None = None
+    ) -> User:
         """PATCH /users/{id}. Which fields the caller may send is the controller's decision; the no-escalation
-        rule is checked here, before anything else about the account. A user changing their own password
-        proves the current one, and a wrong one counts as a failed sign-in."""
+        rule is checked here, before anything else about the account, then `precondition`. A user changing
+        their own password proves the current one, and a wrong one counts as a failed sign-in."""
         user = await self.get_for_update(user_id)
         await require_authority_over(self.session, caller, user)
+        await check(precondition, user)
         errors = FieldErrors()
         changes: dict[str, Any] = {}
         if present(data.email):
@@ -332,11 +336,12 @@ class UserService:
         await self.session.commit()
         return user
 
-    async def delete(self, user_id: int, caller: Caller) -> None:
+    async def delete(self, user_id: int, caller: Caller, precondition: Precondition[User] | None = None) -> None:
         if user_id == caller.user_id:
             raise SelfDeletion()
         user = await self.get_for_update(user_id)
         await require_authority_over(self.session, caller, user)
+        await check(precondition, user)
         await self._ensure_not_last_admin(user)
         await self.session.execute(delete(UserProfile).where(UserProfile.user_id == user.id))
         await self.session.delete(user)

@@ -31,6 +31,13 @@ class Unauthorized(DomainError):
     default_message = "Unauthorized"
 
 
+class PreconditionFailed(DomainError):
+    """The client's `If-Match` names a representation the resource no longer has (HTTP 412): someone changed it
+    since the client read it, and nothing was changed now."""
+
+    default_message = "The resource has changed since it was read (If-Match does not match its current ETag)"
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but cannot be carried out (HTTP 422)."""
 

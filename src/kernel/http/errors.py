@@ -25,6 +25,7 @@ from kernel.contracts.errors import (
     DomainError,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
@@ -44,6 +45,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (PreconditionFailed, 412),
     (Unprocessable, 422),
     (ServiceUnavailable, 503),
 ]

@@ -29,6 +29,7 @@ from litestar.routes import HTTPRoute
 from litestar.serialization import encode_json
 
 from kernel.http.access import AUTHENTICATED_ONLY, access_of
+from kernel.http.conditional import ConditionalResponse
 from kernel.http.envelope import RAW_BODY
 from kernel.http.list_query import QUERY_PARAMETER_SCHEMAS
 
@@ -85,6 +86,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with existing data or a rule (e.g. the last administrator)",
     413: "Body over 1 MiB",
     422: "Well-formed but cannot be carried out (e.g. no pricing rule matches the shipment)",
+    412: "`If-Match` names no current representation: the resource changed since it was read; nothing changed",
     429: "Too many failed password checks for this email; retry after `Retry-After` seconds",
     500: "Internal server error: a bug, never details (the log line carries the correlation ID)",
     503: "A database or the shared store is unavailable, or the server is busy; retry after `Retry-After`",
@@ -115,8 +117,33 @@ def error_statuses(handler: HTTPRouteHandler, path: str, has_input: bool, has_bo
         statuses |= {409, 429}
     if has_body:
         statuses.add(413)
+    if writes and is_conditional(handler):
+        statuses.add(412)
     statuses |= set(handler.opt.get(EXTRA_ERROR_STATUSES, ()))
     return sorted(statuses)
+
+
+def is_conditional(handler: HTTPRouteHandler) -> bool:
+    """A route of one resource that answers with `ETag` and honours `If-None-Match` / `If-Match`."""
+    response_class = handler.response_class
+    return isinstance(response_class, type) and issubclass(response_class, ConditionalResponse)
+
+
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An ETag this client holds (or `*`): answered 304 with no body when it is still current",
+    "schema": {"type": "string"},
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag the change is based on (or `*`): answered 412, changing nothing, when it is not "
+    "current. Without it the write goes on as always",
+    "schema": {"type": "string"},
+}
 
 
 # ---- the document
@@ -325,10 +352,14 @@ def _parameters(
     return finished
 
 
-def _response(description: str, content: dict[str, Any] | None, retry_after: bool = False) -> dict[str, Any]:
+def _response(
+    description: str, content: dict[str, Any] | None, retry_after: bool = False, etag: bool = False
+) -> dict[str, Any]:
     headers: dict[str, Any] = {"X-Correlation-ID": {"$ref": "#/components/headers/CorrelationId"}}
     if retry_after:
         headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+    if etag:
+        headers["ETag"] = {"$ref": "#/components/headers/ETag"}
     response: dict[str, Any] = {"description": description, "headers": headers}
     if content is not None:
         response["content"] = content
@@ -400,9 +431,16 @@ def finish_document(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
             else:
                 content = {JSON: {}}
                 envelopes.append((content[JSON], schemas.ref(payload)))
-                responses[str(status)] = _response(success_description, content)
+                responses[str(status)] = _response(success_description, content, etag=is_conditional(handler))
 
             has_input = "parameters" in operation or data_field is not None
+            if is_conditional(handler):
+                header = _IF_NONE_MATCH if method == "get" else _IF_MATCH
+                operation.setdefault("parameters", []).append(dict(header))
+                if method == "get":
+                    responses["304"] = _response(
+                        "Not modified: `If-None-Match` names the current ETag", None, etag=True
+                    )
             declared = handler.responses or {}
             for code in error_statuses(handler, path, has_input, data_field is not None):
                 spec = declared.get(code)
@@ -445,6 +483,11 @@ def finish_document(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
                 "schema": {"type": "string"},
             },
             "RetryAfter": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
+            "ETag": {
+                "description": "The resource's current entity tag (strong; docs/api.md §1.9), for If-None-Match and "
+                "If-Match",
+                "schema": {"type": "string"},
+            },
         },
     }
     finished: dict[str, Any] = _integral(document)
