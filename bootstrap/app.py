@@ -140,7 +140,9 @@ def _app_for(runtime: Runtime) -> Litestar:
         response_class=EnvelopedResponse,
         request_max_body_size=MAX_BODY_BYTES,
         cors_config=(
-            CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["X-Correlation-ID", "Retry-After"])
+            CORSConfig(
+                allow_origins=list(settings.cors_origins), expose_headers=["X-Correlation-ID", "Retry-After", "ETag"]
+            )
             if settings.cors_origins
             else None
         ),

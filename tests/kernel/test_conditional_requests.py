@@ -3,6 +3,8 @@ and users alike: `ETag` on reads and writes, `If-None-Match` → 304, `If-Match`
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from tests.carrier.factories import carrier_body
 from tests.conftest import data_of
 from tests.customer.factories import customer_body
 from tests.helpers import bearer, outbox_rows, token_for
-from tests.pricing.factories import RULES, pricing_headers, rule_body
+from tests.pricing.factories import RULES, pricing_headers, rule_body, seed_demo
 from tests.user.factories import as_admin, as_user, seed, user_body
 
 Client = httpx.AsyncClient
@@ -44,6 +46,13 @@ def _nothing(app: Litestar) -> dict[str, str]:
     return bearer(token_for(app, permissions=[], user_id=4242, roles=["user"]))
 
 
+_roles = itertools.count(1)
+
+
+def _role_body() -> dict[str, Any]:
+    return {"name": f"Dispatch {next(_roles)}", "description": "Dispatchers"}
+
+
 RESOURCES = {
     "carriers": Resource(
         "/api/v1/carriers", "carrier", carrier_body, {"description": "Changed"}, "description", _everything, _nothing
@@ -63,6 +72,9 @@ RESOURCES = {
         as_admin,
         lambda app: as_user(app, 4242),
         seed,
+    ),
+    "roles": Resource(
+        "/api/v1/roles", "user", _role_body, {"description": "Changed"}, "description", as_admin, _nothing, seed
     ),
 }
 
@@ -125,7 +137,7 @@ async def test_if_none_match_does_not_bypass_the_permission(client: Client, app:
 async def test_stale_if_match_is_412_and_changes_nothing(client: Client, app: Litestar, resource: Resource) -> None:
     url, first = await _create(client, app, resource)
     events = await _outbox_size(app, resource)
-    for method in ("PATCH", "PUT") if resource.module != "user" else ("PATCH",):
+    for method in ("PATCH",) if resource.base.endswith("/users") else ("PATCH", "PUT"):
         refused = await client.request(
             method, url, json=resource.change, headers={**resource.headers(app), "If-Match": '"stale"'}
         )
@@ -174,3 +186,70 @@ async def test_without_if_match_writes_go_on_as_before(client: Client, app: Lite
     url, _ = await _create(client, app, resource)
     assert (await client.patch(url, json=resource.change, headers=resource.headers(app))).status_code == 200
     assert (await client.delete(url, headers=resource.headers(app))).status_code == 204
+
+
+async def test_a_stored_calculation_has_an_etag_and_answers_304(client: Client, app: Litestar) -> None:
+    await seed_demo(app)
+    headers = pricing_headers(app)
+    shipment = {
+        "carrierId": 1,
+        "serviceType": "Express",
+        "weight": 5.5,
+        "originCountry": "US",
+        "destinationCountry": "US",
+    }
+    made = await client.post("/api/v1/pricing/calculate", json=shipment, headers=headers)
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/pricing/calculations/{data_of(made)['id']}"
+    first = await client.get(url, headers=headers)
+    tag = first.headers["etag"]
+    assert (await client.get(url, headers=headers)).headers["etag"] == tag
+    cached = await client.get(url, headers={**headers, "If-None-Match": tag})
+    assert cached.status_code == 304
+    assert cached.content == b""
+    refused = await client.get(url, headers={**_nothing(app), "If-None-Match": tag})
+    assert refused.status_code == 403
+
+
+async def test_a_role_s_etag_follows_its_user_count(client: Client, app: Litestar) -> None:
+    """The tag names what a GET shows, counts included, not only the row's own columns."""
+    url, first = await _create(client, app, RESOURCES["roles"])
+    role = data_of(first)["id"]
+    user = await client.post("/api/v1/users", json=user_body(roleIds=[role]), headers=as_admin(app))
+    assert user.status_code == 201, user.text
+    now = await client.get(url, headers={**as_admin(app), "If-None-Match": first.headers["etag"]})
+    assert now.status_code == 200
+    assert now.headers["etag"] != first.headers["etag"]
+
+
+async def test_the_document_declares_the_headers_and_statuses(client: Client) -> None:
+    document = (await client.get("/api/docs/openapi.json")).json()
+    for path in ("/api/v1/carriers/{id}", "/api/v1/customers/{id}", "/api/v1/users/{id}", "/api/v1/roles/{id}"):
+        item = document["paths"][path]
+        read = item["get"]
+        assert "If-None-Match" in [p["name"] for p in read["parameters"] if p["in"] == "header"]
+        assert "304" in read["responses"]
+        assert "ETag" in read["responses"]["200"]["headers"]
+        assert "ETag" in item["patch"]["responses"]["200"]["headers"]
+        for method in ("patch", "delete"):
+            assert "If-Match" in [p["name"] for p in item[method]["parameters"] if p["in"] == "header"]
+            assert "412" in item[method]["responses"]
+    listed = document["paths"]["/api/v1/carriers"]["get"]
+    assert "304" not in listed["responses"]
+    assert "ETag" not in listed["responses"]["200"]["headers"]
+
+
+async def test_two_writers_holding_the_same_tag_one_wins(client: Client, app: Litestar) -> None:
+    """The tag is compared under the write's row lock: the second writer sees the first one's change."""
+    carriers = RESOURCES["carriers"]
+    url, first = await _create(client, app, carriers)
+    headers = {**carriers.headers(app), "If-Match": first.headers["etag"]}
+    answers = await asyncio.gather(
+        client.patch(url, json={"description": "One"}, headers=headers),
+        client.patch(url, json={"description": "Two"}, headers=headers),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 412]
+    (won,) = [a for a in answers if a.status_code == 200]
+    now = await client.get(url, headers=carriers.headers(app))
+    assert data_of(now)["description"] == data_of(won)["description"]
+    assert now.headers["etag"] == won.headers["etag"]
