@@ -114,6 +114,7 @@ def test_two_replicas_of_pricing_use_a_rule_change_within_a_second(split: System
     replica.stop()
 
 
+@pytest.mark.timeout(900)  # 200 argon2 hashes in the user process come first
 def test_a_customer_process_killed_while_users_register_loses_no_profile(split: System, admin: httpx.Client) -> None:
     tag = f"killed{time.time_ns() % 10**8}"
     failures: list[Any] = []
