@@ -22,14 +22,14 @@ def data(response: httpx.Response, status: int = 200) -> Any:
     return body["data"]
 
 
-def eventually(probe: Callable[[], Any], what: str) -> Any:
+def eventually(probe: Callable[[], Any], what: str, seconds: float = EVENT_DEADLINE_SECONDS) -> Any:
     """Poll `probe` until it returns something truthy; the effects of events arrive a moment after the write."""
-    deadline = time.monotonic() + EVENT_DEADLINE_SECONDS
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if result := probe():
             return result
         time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {EVENT_DEADLINE_SECONDS:.0f} s")
+    raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
 
 
 def sign_in(api: httpx.Client, email: str, password: str) -> dict[str, str]:
