@@ -301,7 +301,7 @@ def _call(server: Server, method: str, path: str, body: Mapping[str, Any] | None
         return status, None
 
 
-def _expect(server: Server, method: str, path: str, body: Mapping[str, Any] | None, status: int) -> Any:
+def expect(server: Server, method: str, path: str, body: Mapping[str, Any] | None, status: int) -> Any:
     answered, document = _call(server, method, path, body)
     if answered != status or not isinstance(document, dict):
         raise BenchmarkError(f"{method} {path} answered {answered}, expected {status}: {document}\n{server.log_tail()}")
@@ -322,29 +322,29 @@ def check_seed_and_routes(server: Server) -> dict[str, int]:
 
 
 def _check_seed_and_routes(server: Server) -> dict[str, int]:
-    customers = _expect(server, "GET", "/api/v1/customers/count", None, 200)["count"]
-    carriers = _expect(server, "GET", "/api/v1/carriers/count", None, 200)["count"]
-    rules = _expect(server, "GET", "/api/v1/pricing/rules/count", None, 200)["count"]
+    customers = expect(server, "GET", "/api/v1/customers/count", None, 200)["count"]
+    carriers = expect(server, "GET", "/api/v1/carriers/count", None, 200)["count"]
+    rules = expect(server, "GET", "/api/v1/pricing/rules/count", None, 200)["count"]
     _require(customers >= DEMO_CUSTOMERS, f"expected the {DEMO_CUSTOMERS} demo customers, found {customers}")
     _require(carriers == DEMO_CARRIERS, f"expected the {DEMO_CARRIERS} demo carriers, found {carriers}")
     _require(rules == DEMO_RULES, f"expected the {DEMO_RULES} demo pricing rules, found {rules}")
-    first = _expect(server, "GET", CUSTOMER_PATH.format(id=1), None, 200)
+    first = expect(server, "GET", CUSTOMER_PATH.format(id=1), None, 200)
     _require(first["email"] == FIRST_DEMO_CUSTOMER, f"customer 1 is {first['email']}, not the first demo customer")
-    last = _expect(server, "GET", CUSTOMER_PATH.format(id=DEMO_CUSTOMER_IDS[1]), None, 200)
+    last = expect(server, "GET", CUSTOMER_PATH.format(id=DEMO_CUSTOMER_IDS[1]), None, 200)
     _require(last["userId"] is None, f"customer {DEMO_CUSTOMER_IDS[1]} is a user's profile, not a demo customer")
 
-    calculation = _expect(server, "POST", CALCULATE_PATH, WORKED_EXAMPLE, 201)
+    calculation = expect(server, "POST", CALCULATE_PATH, WORKED_EXAMPLE, 201)
     total = calculation["calculation"]["total"]
     _require(total == WORKED_EXAMPLE_TOTAL, f"the worked example costs {total}, expected {WORKED_EXAMPLE_TOTAL}")
     with_customer = {**WORKED_EXAMPLE, "customerId": DEMO_CUSTOMER_IDS[1]}
-    calculation = _expect(server, "POST", CALCULATE_PATH, with_customer, 201)
+    calculation = expect(server, "POST", CALCULATE_PATH, with_customer, 201)
     _require(calculation["request"]["customerId"] == DEMO_CUSTOMER_IDS[1], "the calculation lost its customerId")
-    quotes = _expect(server, "POST", QUOTES_PATH, QUOTE_BODY, 200)["quotes"]
+    quotes = expect(server, "POST", QUOTES_PATH, QUOTE_BODY, 200)["quotes"]
     totals = {q["carrierId"]: q["calculation"]["total"] for q in quotes}
     _require(totals.get(1) == WORKED_EXAMPLE_TOTAL, f"the quotes do not price carrier 1 at 37.27: {totals}")
-    page = _expect(server, "GET", CUSTOMER_LIST_PATH, None, 200)
+    page = expect(server, "GET", CUSTOMER_LIST_PATH, None, 200)
     _require(len(page["customers"]) == 10, f"the first page holds {len(page['customers'])} customers, not 10")
-    _expect(server, "GET", TRIVIAL_PATH, None, 200)
+    expect(server, "GET", TRIVIAL_PATH, None, 200)
     return {
         "customers": customers,
         "carriers": carriers,
@@ -354,7 +354,7 @@ def _check_seed_and_routes(server: Server) -> dict[str, int]:
 
 
 def stored_calculations(server: Server) -> int:
-    count: int = _expect(server, "GET", "/api/v1/pricing/calculations/count", None, 200)["count"]
+    count: int = expect(server, "GET", "/api/v1/pricing/calculations/count", None, 200)["count"]
     return count
 
 

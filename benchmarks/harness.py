@@ -1,14 +1,15 @@
 """What the HTTP benchmarks share: throwaway MariaDB databases, a real `freightdesk run`, a signed token, load.
 
-Not a benchmark itself. `carrier_read.py`, `login_load.py` and `business_routes.py` import it (they run as
-scripts from `benchmarks/`, so it is on their path):
+Not a benchmark itself. `carrier_read.py`, `login_load.py`, `business_routes.py` and `split_calculate.py` import
+it (they run as scripts from `benchmarks/`, so it is on their path):
 
 - `MySqlServer` / `BenchDatabase`: fresh databases on the local MariaDB, created as root over the unix socket
   when run as root (granting the URL's user access), otherwise with the URL's own credentials; dropped at the
   end, with any grant added.
 - `running_server`: `.venv/bin/freightdesk run` (one uvicorn worker) in a temp directory, development mode,
   auto-migration on, `FREIGHTDESK_LOG_LEVEL=WARNING`, the given `<MODULE>_DATABASE_URL`s (other modules on
-  SQLite files in the temp dir), nothing else from the caller's Freightdesk settings.
+  SQLite files in the temp dir) and other settings, nothing else from the caller's Freightdesk settings; on a
+  port and data dir of its own, or given ones (the processes of a split deployment share a data dir).
 - `access_token`: a real access token signed with the key the server generated in its data dir.
 - `Route` / `run_load`: one route under load, by `wrk` (a Lua script written into the temp dir) or the
   built-in asyncio client, with the server's CPU time per request from `/proc/<pid>/stat`.
@@ -295,11 +296,26 @@ def freightdesk_executable() -> Path:
 
 
 @contextmanager
-def running_server(workdir: Path, database_urls: Mapping[str, str]) -> Iterator[Server]:
-    port = free_port()
-    data_dir = workdir / "data"
-    data_dir.mkdir()
-    log_path = workdir / "server.log"
+def running_server(
+    workdir: Path,
+    database_urls: Mapping[str, str],
+    *,
+    port: int | None = None,
+    data_dir: Path | None = None,
+    name: str = "server",
+) -> Iterator[Server]:
+    """`freightdesk run` in `workdir` for the block, logging to `<workdir>/<name>.log`.
+
+    `database_urls` holds the benchmark's settings (`<MODULE>_DATABASE_URL`s, and any other such as
+    `FREIGHTDESK_MODULES`); `port` defaults to a free one, `data_dir` to a new `<workdir>/data` (several
+    processes of one deployment share theirs: the signing keys live there)."""
+    port = port or free_port()
+    if data_dir is None:
+        data_dir = workdir / "data"
+        data_dir.mkdir()
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}.log"
     command = [str(freightdesk_executable()), "run", "--host", HOST, "--port", str(port)]
     env = server_environment(data_dir, database_urls)
     # cwd is the temp dir, so a developer's `.env` in the repo does not leak into the measurement.
