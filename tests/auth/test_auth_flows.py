@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from typing import Any
 
@@ -246,8 +245,11 @@ async def test_unknown_email_and_wrong_password_take_comparable_time(anonymous: 
     for attempt in range(4):  # stays under the per-email limit
         known.append(await timed(ADMIN_EMAIL))
         unknown.append(await timed(f"ghost{attempt}@example.com"))
-    ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.5 < ratio < 2.0, (known, unknown)
+    # The fastest of each: other work on the machine only ever adds time. Skipping the hash for an unknown email
+    # would make it a hundred times faster, far outside these bounds; database writes of a known user's failed
+    # sign-in, slowed by a busy server, must not fail the comparison.
+    ratio = min(unknown) / min(known)
+    assert 0.25 < ratio < 4.0, (known, unknown)
 
 
 async def test_a_full_password_queue_answers_503_with_retry_after_and_writes_nothing(
