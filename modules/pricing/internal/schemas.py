@@ -396,16 +396,7 @@ def shipment_body_rules(rules: ShipmentRules) -> BodyRules:
 
 
 def shipment_of(data: CalculateIn) -> CalculationRequest:
-    return CalculationRequest(
-        carrier_id=data.carrier_id,
-        service_type=data.service_type,
-        weight=data.weight,
-        origin_country=data.origin_country,
-        destination_country=data.destination_country,
-        distance=data.distance,
-        customer_type=data.customer_type,
-        customer_id=data.customer_id,
-    )
+    return CalculationRequest(**msgspec.structs.asdict(data))  # the same fields, by attribute name
 
 
 def _money(amount: Decimal) -> float:
@@ -465,15 +456,7 @@ def calculation_out(calculation: CalculationView) -> CalculationOut:
 
 
 def quote_shipment_of(data: QuoteIn) -> Shipment:
-    return Shipment(
-        service_type=data.service_type,
-        weight=data.weight,
-        origin_country=data.origin_country,
-        destination_country=data.destination_country,
-        distance=data.distance,
-        customer_type=data.customer_type,
-        customer_id=data.customer_id,
-    )
+    return Shipment(**msgspec.structs.asdict(data))  # the same fields, by attribute name
 
 
 def quotes_out(quote: QuoteView) -> QuotesOut:
