@@ -9,9 +9,11 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 
@@ -23,8 +25,8 @@ from kernel.http.docs_ui import OfflineSwaggerUI, docs_router
 from kernel.http.envelope import EnvelopedResponse
 from kernel.http.errors import exception_handlers
 from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
-from kernel.http.metrics import METRICS_PERMISSION, metrics, prometheus_config
-from kernel.http.middleware import correlation_middleware_factory, ensure_correlation_header
+from kernel.http.metrics import METRICS_PERMISSION, metrics
+from kernel.http.observe import AccessLogMode, observe_requests
 from kernel.http.openapi import OpenAPIDocumentPlugin
 from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
 from kernel.logging import configure_logging
@@ -39,6 +41,13 @@ from kernel.settings import Settings
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
 RUNTIME_STATE_KEY = "runtime"
+
+
+async def route_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Who may (the access declaration), then how often (the rate limit): one guard, because Litestar copies
+    the route handler for each guard it calls."""
+    await access_guard(connection, handler)
+    await rate_limit_guard(connection, handler)
 
 
 class UndeclaredAccess(RuntimeError):
@@ -122,20 +131,14 @@ def _app_for(runtime: Runtime) -> Litestar:
     # a service token, never part of the API or its document.
     internal = internal_router({m.name: m.assembled.provides for m in runtime.modules})
 
-    metrics_config = prometheus_config()
     app = Litestar(
         route_handlers=[api, internal, metrics],
         plugins=[RuntimePlugin(runtime)],
         dependencies={PRINCIPAL_DEPENDENCY: Provide(provide_principal)},
-        guards=[access_guard, rate_limit_guard],
+        guards=[route_guard],
         before_request=check_request,
-        before_send=[ensure_correlation_header],
-        middleware=[
-            # first: every later reader (access log, rate limits, sessions) sees the client's own address
-            *([client_address_middleware(settings.trusted_proxies)] if settings.trusted_proxies else []),
-            correlation_middleware_factory,
-            metrics_config.middleware,
-        ],
+        # every later reader (rate limits, sessions) sees the client's own address
+        middleware=[client_address_middleware(settings.trusted_proxies)] if settings.trusted_proxies else [],
         exception_handlers=exception_handlers(),
         response_class=EnvelopedResponse,
         request_max_body_size=MAX_BODY_BYTES,
@@ -173,4 +176,8 @@ def _app_for(runtime: Runtime) -> Litestar:
         logging_config=None,
     )
     check_access_declarations(app)
+    # Outside routing, so answers that reach no route are observed too (kernel.http.observe).
+    app.asgi_handler = observe_requests(
+        app.asgi_handler, access=AccessLogMode(settings.access_log), slow_ms=settings.access_log_slow_ms
+    )
     return app

@@ -8,13 +8,14 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.versions import VersionWatcher
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
 from modules.carrier.api import CarrierDirectory
 from modules.carrier.events import ALL_EVENTS
 from modules.carrier.internal.controllers import CarrierController
 from modules.carrier.internal.directory import ReadsCarrierDirectory
-from modules.carrier.internal.models import CarrierBase, outbox
+from modules.carrier.internal.models import CarrierBase, outbox, versions
 from modules.carrier.internal.reads import CarrierReads
 from modules.carrier.internal.seed import seed_carriers
 from modules.carrier.internal.service import CarrierService
@@ -23,9 +24,11 @@ from modules.carrier.internal.service import CarrierService
 def assemble(context: ModuleContext) -> AssembledModule:
     """Carrier needs no other module."""
     reads = CarrierReads(context.engine)
+    watcher = VersionWatcher(versions, context.engine)  # other processes' writes drop this one's cached reads
+    reads.cache.watch(watcher)
 
     def provide_carrier_service(carrier_db_session: NamedDependency[AsyncSession]) -> CarrierService:
-        return CarrierService(carrier_db_session)
+        return CarrierService(carrier_db_session, reads.cache)
 
     routes = Router(
         path="/",
@@ -41,6 +44,7 @@ def assemble(context: ModuleContext) -> AssembledModule:
         routes=[routes],
         provides={CarrierDirectory: directory},
         seed=partial(seed_carriers, context.session_maker, reads),
+        background=[watcher],
     )
 
 

@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.versions import VersionWatcher
 from kernel.http.body import BODY_RULES
 from kernel.http.health import module_health_route
 from kernel.modules import AssembledModule, DatabaseSpec, ModuleContext, ModuleDescriptor
@@ -16,7 +17,7 @@ from modules.customer.events import ALL_EVENTS
 from modules.customer.internal.controllers import CustomerController
 from modules.customer.internal.directory import ReadsCustomerDirectory
 from modules.customer.internal.handlers import SUBSCRIBES_TO, UserEventHandlers
-from modules.customer.internal.models import CustomerBase, inbox, outbox
+from modules.customer.internal.models import CustomerBase, inbox, outbox, versions
 from modules.customer.internal.reads import CustomerReads
 from modules.customer.internal.schemas import body_rules
 from modules.customer.internal.seed import seed_customers
@@ -27,10 +28,12 @@ from modules.user.api import UserAccounts
 def assemble(context: ModuleContext, *, users: UserAccounts) -> AssembledModule:
     """Customer checks `userId` and follows users through the user module's `UserAccounts`."""
     reads = CustomerReads(context.engine)
+    watcher = VersionWatcher(versions, context.engine)  # other processes' writes drop this one's cached reads
+    reads.cache.watch(watcher)
     rules = CustomerRules(users)
 
     def provide_customer_service(customer_db_session: NamedDependency[AsyncSession]) -> CustomerService:
-        return CustomerService(customer_db_session, rules)
+        return CustomerService(customer_db_session, rules, reads.cache)
 
     routes = Router(
         path="/",
@@ -46,8 +49,9 @@ def assemble(context: ModuleContext, *, users: UserAccounts) -> AssembledModule:
     return AssembledModule(
         routes=[routes],
         provides={CustomerDirectory: directory},
-        subscriptions=UserEventHandlers(users, rules).subscriptions(),
+        subscriptions=UserEventHandlers(users, rules, reads.cache).subscriptions(),
         seed=partial(seed_customers, context.session_maker, reads, rules),
+        background=[watcher],
     )
 
 

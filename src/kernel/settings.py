@@ -157,6 +157,10 @@ class Settings:
     """Reverse proxies whose `X-Forwarded-For` is believed (kernel.http.client_address); none by default."""
     log_level: str = "INFO"
     log_json: bool = True
+    access_log: str = "errors"
+    """`FREIGHTDESK_ACCESS_LOG`: `all` (a line per request), `errors` (status >= 400 or slow), `off`."""
+    access_log_slow_ms: float = 1000.0
+    """`FREIGHTDESK_ACCESS_LOG_SLOW_MS`: in `errors` mode, a request taking this long is logged whatever its status."""
     auto_migrate: bool = True
     relay_interval_seconds: float = 1.0
     event_max_attempts: int = 8
@@ -243,6 +247,10 @@ class Settings:
         if log_format not in {"json", "console"}:
             raise SettingsError(f"FREIGHTDESK_LOG_FORMAT: expected json or console, got {log_format!r}")
 
+        access_log = values.get("FREIGHTDESK_ACCESS_LOG", "errors").strip().lower()
+        if access_log not in {"all", "errors", "off"}:
+            raise SettingsError(f"FREIGHTDESK_ACCESS_LOG: expected all, errors or off, got {access_log!r}")
+
         settings = cls(
             env=env,
             modules=modules,
@@ -254,6 +262,10 @@ class Settings:
             trusted_proxies=trusted_proxies,
             log_level=log_level,
             log_json=log_format == "json",
+            access_log=access_log,
+            access_log_slow_ms=parse_positive_float(
+                "FREIGHTDESK_ACCESS_LOG_SLOW_MS", values.get("FREIGHTDESK_ACCESS_LOG_SLOW_MS", "1000")
+            ),
             auto_migrate=parse_bool(
                 "FREIGHTDESK_AUTO_MIGRATE",
                 values.get("FREIGHTDESK_AUTO_MIGRATE", "false" if production else "true"),

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, lookup_key, module_metadata
+from kernel.db.versions import Versions
 from kernel.events.outbox import Outbox
 
 
@@ -52,3 +53,5 @@ class Carrier(IntPrimaryKey, Timestamps, CarrierBase):
 
 
 outbox = Outbox.for_base(CarrierBase)
+versions = Versions.for_base(CarrierBase)
+"""`carrier_cache_versions`: `carriers` moves with every committed change to a carrier (reads.py caches on it)."""

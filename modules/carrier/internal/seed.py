@@ -162,4 +162,4 @@ async def seed_carriers(session_maker: async_sessionmaker[AsyncSession], reads: 
         return
     for carrier in demo_carriers():
         async with session_maker() as session:
-            await CarrierService(session).create(carrier)
+            await CarrierService(session, reads.cache).create(carrier)

@@ -19,6 +19,7 @@ from kernel.contracts.money import is_currency, rate_problem
 from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import name_key, optional_text, trimmed
 from kernel.db.locking import flush_or_conflict, get_locked
+from kernel.db.read_cache import ReadCache
 from modules.carrier.api import CarrierNameTaken, CarrierNotFound
 from modules.carrier.events import (
     CarrierActivated,
@@ -75,8 +76,9 @@ def _normalized(errors: FieldErrors, values: Mapping[str, Any]) -> dict[str, Any
 
 
 class CarrierService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, reads: ReadCache) -> None:
         self.session = session
+        self.reads = reads
 
     async def create(self, new: CarrierValues) -> CarrierView:
         errors = FieldErrors()
@@ -135,4 +137,6 @@ class CarrierService:
             raise CarrierNameTaken()
 
     def _publish(self, event: IntegrationEvent) -> None:
+        """Every change is announced; what is announced also drops the cached reads once it commits."""
         outbox.publish(self.session, event)
+        self.reads.changing(self.session)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db.locking import get_locked
+from kernel.db.read_cache import ReadCache
 from kernel.events.envelope import EventEnvelope
 from kernel.events.transport import Subscription
 from modules.customer.internal.models import Customer
@@ -34,9 +35,10 @@ FOLLOWED = {"email": "email", "firstName": "first_name", "lastName": "last_name"
 
 
 class UserEventHandlers:
-    def __init__(self, users: UserAccounts, rules: CustomerRules) -> None:
+    def __init__(self, users: UserAccounts, rules: CustomerRules, reads: ReadCache) -> None:
         self.users = users
         self.rules = rules
+        self.reads = reads
 
     async def on_user_created(self, session: AsyncSession, event: UserCreated, envelope: EventEnvelope) -> None:
         """Create the user's customer, or link the customer that has their email; once, however often and
@@ -46,7 +48,7 @@ class UserEventHandlers:
             return  # deleted before we heard of it: there is no one to follow
         if await session.scalar(select(Customer.id).where(Customer.user_id == user.id)) is not None:
             return  # linked already
-        service = CustomerService(session, self.rules)
+        service = CustomerService(session, self.rules, self.reads)
         if await self._link_by_email(service, user):
             return
         customer = Customer(
@@ -88,13 +90,13 @@ class UserEventHandlers:
                 extra={"customer_id": customer.id, "user_id": user.id},
             )
             del changes["email"]
-        await CustomerService(session, self.rules).change(customer, changes)
+        await CustomerService(session, self.rules, self.reads).change(customer, changes)
 
     async def on_user_deleted(self, session: AsyncSession, event: UserDeleted, envelope: EventEnvelope) -> None:
         """The customer stays; it just no longer belongs to a user."""
         customer = await get_locked(session, Customer, Customer.user_id == event.user_id)
         if customer is not None:
-            await CustomerService(session, self.rules).change(customer, {"user_id": None})
+            await CustomerService(session, self.rules, self.reads).change(customer, {"user_id": None})
 
     async def _link_by_email(self, service: CustomerService, user: UserView) -> bool:
         """Link the customer with the user's email to the user; False when there is none."""

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, module_metadata
+from kernel.db.versions import Versions
 from kernel.events.outbox import Inbox, Outbox
 
 
@@ -60,3 +61,5 @@ class Customer(IntPrimaryKey, Timestamps, CustomerBase):
 
 outbox = Outbox.for_base(CustomerBase)
 inbox = Inbox.for_base(CustomerBase)
+versions = Versions.for_base(CustomerBase)
+"""`customer_cache_versions`: `customers` moves with every committed change to a customer (reads.py caches on it)."""

@@ -136,7 +136,7 @@ async def seed_customers(
         return
     async with session_maker() as session:
         taken = set(await session.scalars(select(Customer.email)))
-        service = CustomerService(session, rules)
+        service = CustomerService(session, rules, reads.cache)
         for customer in demo_customers():
             if customer["email"] not in taken:
                 await service.add(customer)

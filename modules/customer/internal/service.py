@@ -22,6 +22,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.contracts.preconditions import Precondition, check
 from kernel.contracts.text import optional_text, trimmed
 from kernel.db.locking import get_locked, violates_unique
+from kernel.db.read_cache import ReadCache
 from modules.customer.api import CustomerNotFound, EmailTaken, UserAlreadyLinked
 from modules.customer.events import (
     CustomerActivated,
@@ -164,9 +165,10 @@ class CustomerService:
     """One request's (or one event handler's) work on customers, in one session. `create`, `update` and
     `delete` commit; `add` and `change` leave the commit to the caller (the seed, an event handler's inbox)."""
 
-    def __init__(self, session: AsyncSession, rules: CustomerRules) -> None:
+    def __init__(self, session: AsyncSession, rules: CustomerRules, reads: ReadCache) -> None:
         self.session = session
         self.rules = rules
+        self.reads = reads
 
     async def create(self, new: CustomerValues) -> CustomerView:
         customer = await self.add(new)
@@ -257,4 +259,6 @@ class CustomerService:
             raise conflict from None
 
     def _publish(self, event: IntegrationEvent) -> None:
+        """Every change is announced; what is announced also drops the cached reads once it commits."""
         outbox.publish(self.session, event)
+        self.reads.changing(self.session)

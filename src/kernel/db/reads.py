@@ -9,6 +9,7 @@ Writes keep the session, the unit of work and the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Label, Row, Select, inspect
@@ -21,8 +22,11 @@ def attribute_columns(entity: type[Any]) -> list[Label[Any]]:
     return [getattr(entity, attribute.key).label(attribute.key) for attribute in inspect(entity).column_attrs]
 
 
-async def read_one(engine: AsyncEngine, statement: Select[Any]) -> Row[Any] | None:
-    """The first row of a read-only select, or None; the connection goes back to the pool at once."""
+async def read_one(
+    engine: AsyncEngine, statement: Select[Any], parameters: Mapping[str, Any] | None = None
+) -> Row[Any] | None:
+    """The first row of a read-only select (with the values of its bound parameters), or None; the connection
+    goes back to the pool at once."""
     async with engine.connect() as connection:
-        row: Row[Any] | None = (await connection.execute(statement)).first()
+        row: Row[Any] | None = (await connection.execute(statement, parameters)).first()
         return row

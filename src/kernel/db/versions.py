@@ -71,7 +71,7 @@ class Versions:
 
     async def bump(self, session: AsyncSession, name: str) -> None:
         """Move `name`'s version on by one in `session`'s transaction: it moves if and only if that commits."""
-        await session.execute(self._upsert(session.get_bind().dialect.name, name))
+        await session.execute(self.upsert(session.get_bind().dialect.name, name))
 
     async def read(self, engine: AsyncEngine, names: Collection[str]) -> dict[str, int]:
         """The committed version of each name (0 for a name never bumped), in one primary-key select."""
@@ -83,7 +83,8 @@ class Versions:
             found: dict[str, int] = {name: version for name, version in rows}
         return {name: found.get(name, 0) for name in names}
 
-    def _upsert(self, dialect: str, name: str) -> Insert:
+    def upsert(self, dialect: str, name: str) -> Insert:
+        """The statement that moves `name`'s version on by one (creating it at 1), for `dialect`."""
         table = self.table
         if len(name) > NAME_MAX:
             raise ValueError(f"version name {name!r} is longer than {NAME_MAX} characters")

@@ -2,41 +2,73 @@
 
 Not public (request counts by status show, for one, how hard someone is guessing passwords): a scraper sends
 the static `FREIGHTDESK_METRICS_TOKEN` as a bearer token, or a person an access token with `system.monitoring`.
+
+The request metrics are counted by `kernel.http.observe`. With several worker processes (`freightdesk run
+--workers N`) each worker counts in files under `PROMETHEUS_MULTIPROC_DIR`, which the command sets up, and a
+scrape answered by any worker sums them all (prometheus_client's multiprocess mode). The outbox figures are no
+counters of a process: they are read from the modules' databases at each scrape and written into that answer
+only, so a figure that cannot be read is absent rather than stale.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from kernel.health import HealthRegistry, check_outbox
 from kernel.http.access import requires
 from kernel.http.envelope import RAW_BODY
 from kernel.http.health import HEALTH_STATE_KEY
 
-OUTBOX_BACKLOG = Gauge("freightdesk_outbox_backlog", "Outbox events not yet delivered", ["module"])
-OUTBOX_OLDEST = Gauge("freightdesk_outbox_oldest_pending_seconds", "Age of the oldest pending event", ["module"])
-OUTBOX_DEAD = Gauge("freightdesk_outbox_dead_letters", "Events that exhausted their retries", ["module"])
-OUTBOX_READABLE = Gauge(
-    "freightdesk_outbox_readable", "1 when the module's outbox could be read at this scrape, else 0", ["module"]
-)
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _OUTBOX_FIGURES = (
-    (OUTBOX_BACKLOG, "outboxBacklog"),
-    (OUTBOX_OLDEST, "oldestPendingSeconds"),
-    (OUTBOX_DEAD, "deadLetters"),
+    ("freightdesk_outbox_backlog", "Outbox events not yet delivered", "outboxBacklog"),
+    ("freightdesk_outbox_oldest_pending_seconds", "Age of the oldest pending event", "oldestPendingSeconds"),
+    ("freightdesk_outbox_dead_letters", "Events that exhausted their retries", "deadLetters"),
 )
-
-
-def prometheus_config() -> PrometheusConfig:
-    return PrometheusConfig(app_name="freightdesk", prefix="freightdesk", group_path=True, exclude=["^/metrics"])
-
-
 METRICS_PERMISSION = "system.monitoring"
+
+
+class _Figures:
+    """A collector of metric families read once, for the one scrape they were read for."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+def outbox_families(stats_by_module: Iterable[tuple[str, dict[str, Any]]]) -> list[Metric]:
+    readable = GaugeMetricFamily(
+        "freightdesk_outbox_readable",
+        "1 when the module's outbox could be read at this scrape, else 0",
+        labels=["module"],
+    )
+    figures = [(GaugeMetricFamily(name, text, labels=["module"]), key) for name, text, key in _OUTBOX_FIGURES]
+    for module, stats in stats_by_module:
+        is_readable = "outboxBacklog" in stats
+        readable.add_metric([module], 1 if is_readable else 0)
+        if is_readable:
+            for family, key in figures:
+                family.add_metric([module], stats[key])
+    return [readable, *(family for family, _ in figures)]
+
+
+def process_metrics() -> bytes:
+    """This process's metrics or, in multiprocess mode, those of every worker summed."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
 
 
 @get(
@@ -49,19 +81,13 @@ METRICS_PERMISSION = "system.monitoring"
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The text exposition format; outbox gauges are read fresh at scrape time, all modules at once.
 
-    When a module's outbox cannot be read, its figures are dropped rather than left at their last value,
-    and `freightdesk_outbox_readable` says so: a stale backlog must not look like a healthy one.
+    When a module's outbox cannot be read, its figures are left out rather than given at their last value, and
+    `freightdesk_outbox_readable` says so: a stale backlog must not look like a healthy one.
     """
-    registry: HealthRegistry = request.app.state[HEALTH_STATE_KEY]
-    outboxes = [(name, p.session_maker, p.outbox) for name, p in registry.modules.items() if p.outbox is not None]
+    health: HealthRegistry = request.app.state[HEALTH_STATE_KEY]
+    outboxes = [(name, p.session_maker, p.outbox) for name, p in health.modules.items() if p.outbox is not None]
     results = await asyncio.gather(*(check_outbox(session_maker, outbox) for _, session_maker, outbox in outboxes))
-    for (name, _, _), stats in zip(outboxes, results, strict=True):
-        readable = "outboxBacklog" in stats
-        OUTBOX_READABLE.labels(module=name).set(1 if readable else 0)
-        for gauge, key in _OUTBOX_FIGURES:
-            if readable:
-                gauge.labels(module=name).set(stats[key])
-            else:
-                with contextlib.suppress(KeyError):  # never set for this module
-                    gauge.remove(name)
-    return Response(generate_latest(REGISTRY), status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    scrape = CollectorRegistry()
+    scrape.register(_Figures(outbox_families(zip((name for name, _, _ in outboxes), results, strict=True))))
+    body = process_metrics() + generate_latest(scrape)
+    return Response(body, status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
