@@ -523,7 +523,9 @@ def render_markdown(report: Report) -> str:
         f"| <= {RSS_TARGET_MB:.0f} MB | {_mark(report.rss_pass)} |",
     ]
     lines.append(f"| Freightdesk peak RSS (VmHWM, start-up migrations included) | {report.peak_rss_mb:.1f} MB | | |")
-    if report.growth is not None:
+    if report.growth is None:
+        lines.append("| growth scenario (`growth.run_growth`) | not run (`--growth` runs it) | within 2x | |")
+    else:
         lines.append(
             f"| growth scenario (`growth.run_growth`) | {report.growth.note} | within 2x | "
             f"{_mark(report.growth.passed)} |"
