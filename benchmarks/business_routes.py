@@ -25,49 +25,55 @@ databases, the server, the token and the load come from `harness.py`.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness import (
-    DEFAULT_MYSQL_URL,
-    RESULTS_DIR,
     TRIVIAL_PATH,
-    WRK_DONE,
-    WRK_SEEDED,
     BenchmarkError,
-    LoadResult,
-    LoadSettings,
+    CommonOptions,
     MySqlServer,
     Route,
+    Run,
     Server,
     access_token,
-    cpu_seconds,
+    add_common_arguments,
+    cell,
+    check_identifier,
+    comma_list,
+    common_options,
+    compact_json,
+    expect,
+    fixed_route,
+    footer_lines,
     fresh_databases,
     git_describe,
-    http_request,
+    header_lines,
     load_average,
+    load_once,
     log,
     lua_string,
     machine_info,
-    resolve_load_generator,
+    median_or_none,
+    medians,
+    module_database_urls,
+    report_date,
+    require,
+    result_row,
+    rounded,
     rss_mb,
-    run_load,
+    run_and_report,
+    run_table_rows,
     running_server,
-    shown_path,
+    standard_notes,
+    temporary_workdir,
     wait_ready,
-    write_text_atomically,
+    write_report,
+    wrk_script,
 )
 
 # Every module on its own database: `<prefix>_<module>`, named by `<MODULE>_DATABASE_URL`.
@@ -95,28 +101,12 @@ CUSTOMER_PATH = "/api/v1/customers/{id}"
 CUSTOMER_LIST_PATH = "/api/v1/customers?page=1&limit=10"
 
 
-def _json(body: Mapping[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"))
-
-
-def wrk_script(method: str, path: str, body: str | None = None, *, seeded: bool = False) -> str:
-    """A wrk script whose `request()` builds each request with `wrk.format` (as carrier_read's do); `path` and
-    `body` are Lua expressions. The server's headers (the token) come from the command line."""
-    parts = [WRK_SEEDED if seeded else ""]
-    arguments = f"{lua_string(method)}, {path}"
-    if body is not None:
-        parts.append('wrk.headers["Content-Type"] = "application/json"\n')
-        arguments += f", nil, {body}"
-    parts.append(f"request = function()\n  return wrk.format({arguments})\nend\n")
-    return "".join(parts) + WRK_DONE
-
-
 def _random_customer_id() -> int:
     return random.randint(*DEMO_CUSTOMER_IDS)
 
 
 # The body with a customer: the worked example's JSON with `"customerId":<random demo id>` added at the end.
-_CUSTOMER_BODY_HEAD = _json(WORKED_EXAMPLE)[:-1] + ',"customerId":'
+_CUSTOMER_BODY_HEAD = compact_json(WORKED_EXAMPLE)[:-1] + ',"customerId":'
 _LUA_RANDOM_CUSTOMER = f"math.random({DEMO_CUSTOMER_IDS[0]}, {DEMO_CUSTOMER_IDS[1]})"
 
 
@@ -130,28 +120,19 @@ class BusinessRoute:
     route: Route
 
 
-def _fixed(method: str, path: str, body: str | None) -> Callable[[], tuple[str, str, bytes | None]]:
-    data = None if body is None else body.encode()
-    return lambda: (method, path, data)
-
-
 TRIVIAL = BusinessRoute(
     "trivial",
     f"GET {TRIVIAL_PATH}",
     "no I/O: the same middleware stack, guards and envelope",
-    Route("trivial", wrk_script("GET", lua_string(TRIVIAL_PATH)), _fixed("GET", TRIVIAL_PATH, None)),
+    fixed_route("trivial", "GET", TRIVIAL_PATH),
 )
 ROUTES: tuple[BusinessRoute, ...] = (
     BusinessRoute(
         "calculate",
         f"POST {CALCULATE_PATH}",
-        f"worked example `{_json(WORKED_EXAMPLE)}`: carrier checked through `CarrierDirectory`, rule set priced, "
-        "one calculation and its applied rule stored (201)",
-        Route(
-            "calculate",
-            wrk_script("POST", lua_string(CALCULATE_PATH), lua_string(_json(WORKED_EXAMPLE))),
-            _fixed("POST", CALCULATE_PATH, _json(WORKED_EXAMPLE)),
-        ),
+        f"worked example `{compact_json(WORKED_EXAMPLE)}`: carrier checked through `CarrierDirectory`, rule set "
+        "priced, one calculation and its applied rule stored (201)",
+        fixed_route("calculate", "POST", CALCULATE_PATH, compact_json(WORKED_EXAMPLE)),
     ),
     BusinessRoute(
         "calculate_customer",
@@ -171,12 +152,8 @@ ROUTES: tuple[BusinessRoute, ...] = (
     BusinessRoute(
         "quotes",
         f"POST {QUOTES_PATH}",
-        f"`{_json(QUOTE_BODY)}`: every active carrier priced from the compiled rule set, nothing stored (200)",
-        Route(
-            "quotes",
-            wrk_script("POST", lua_string(QUOTES_PATH), lua_string(_json(QUOTE_BODY))),
-            _fixed("POST", QUOTES_PATH, _json(QUOTE_BODY)),
-        ),
+        f"`{compact_json(QUOTE_BODY)}`: every active carrier priced from the compiled rule set, nothing stored (200)",
+        fixed_route("quotes", "POST", QUOTES_PATH, compact_json(QUOTE_BODY)),
     ),
     BusinessRoute(
         "customer",
@@ -192,11 +169,7 @@ ROUTES: tuple[BusinessRoute, ...] = (
         "customer_list",
         f"GET {CUSTOMER_LIST_PATH}",
         "first page of 10, default order (createdAt DESC): a count and a page select",
-        Route(
-            "customer_list",
-            wrk_script("GET", lua_string(CUSTOMER_LIST_PATH)),
-            _fixed("GET", CUSTOMER_LIST_PATH, None),
-        ),
+        fixed_route("customer_list", "GET", CUSTOMER_LIST_PATH),
     ),
 )
 ROUTE_KEYS = tuple(r.key for r in ROUTES)
@@ -207,22 +180,9 @@ BY_KEY = {r.key: r for r in (TRIVIAL, *ROUTES)}
 
 
 @dataclass(frozen=True)
-class Options:
-    mysql_url: str
+class Options(CommonOptions):
     database_prefix: str
-    duration: float
-    connections: int
-    threads: int
-    rounds: int
-    warmup: float
-    startup_timeout: float
-    results_dir: Path
-    load_generator: str
     routes: tuple[str, ...]
-
-    @property
-    def load(self) -> LoadSettings:
-        return LoadSettings(self.load_generator, self.connections, self.threads)
 
     def databases(self) -> dict[str, str]:
         """module → database name."""
@@ -231,25 +191,11 @@ class Options:
 
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--mysql-url",
-        default=os.environ.get("FREIGHTDESK_BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
-        help="MariaDB server URL without a database (env FREIGHTDESK_BENCH_MYSQL_URL; default %(default)s)",
-    )
+    add_common_arguments(parser, duration=10.0, rounds=5, startup_timeout=120.0)
     parser.add_argument(
         "--database-prefix",
         default=DEFAULT_DATABASE_PREFIX,
         help="Databases <prefix>_<module> are created and dropped by the run (default %(default)s)",
-    )
-    parser.add_argument("--duration", type=float, default=10.0, help="Seconds per route per round")
-    parser.add_argument("--connections", type=int, default=32, help="Concurrent keep-alive connections")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds; medians are reported")
-    parser.add_argument("--warmup", type=float, default=3.0, help="Seconds of load per route before measuring")
-    parser.add_argument("--startup-timeout", type=float, default=120.0, help="Seconds to wait for readiness")
-    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="Where the .md and .json go")
-    parser.add_argument(
-        "--load-generator", choices=("auto", "wrk", "builtin"), default="auto", help="auto: wrk if on PATH"
     )
     parser.add_argument(
         "--routes",
@@ -257,31 +203,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help="Comma list of the routes to measure, in this order (default: all: %(default)s)",
     )
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,50}", args.database_prefix):
-        parser.error("--database-prefix: letters, digits and underscores only, at most 50")
-    if args.duration <= 0 or args.duration > 600 or args.rounds < 1 or args.connections < 1 or args.threads < 1:
-        parser.error("--duration must be in (0, 600]; --rounds, --connections and --threads at least 1")
-    routes = tuple(dict.fromkeys(key.strip() for key in args.routes.split(",") if key.strip()))
-    unknown = [key for key in routes if key not in ROUTE_KEYS]
-    if unknown or not routes:
+    check_identifier(parser, "--database-prefix", args.database_prefix, 50)
+    routes = comma_list(args.routes)
+    if not routes or any(key not in ROUTE_KEYS for key in routes):
         parser.error(f"--routes: choose from {', '.join(ROUTE_KEYS)}")
-    try:
-        generator = resolve_load_generator(args.load_generator)
-    except BenchmarkError as exc:
-        parser.error(str(exc))
-    return Options(
-        mysql_url=args.mysql_url,
-        database_prefix=args.database_prefix,
-        duration=args.duration,
-        connections=args.connections,
-        threads=min(args.threads, args.connections),
-        rounds=args.rounds,
-        warmup=args.warmup,
-        startup_timeout=args.startup_timeout,
-        results_dir=args.results_dir,
-        load_generator=generator,
-        routes=routes,
-    )
+    return Options(**common_options(parser, args), database_prefix=args.database_prefix, routes=routes)
 
 
 def token_lifetime(options: Options) -> int:
@@ -290,27 +216,6 @@ def token_lifetime(options: Options) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- checks
-
-
-def _call(server: Server, method: str, path: str, body: Mapping[str, Any] | None = None) -> tuple[int, Any]:
-    data = None if body is None else _json(body).encode()
-    status, raw = http_request(server.url(path), server.headers, method=method, body=data, timeout=10.0)
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, None
-
-
-def expect(server: Server, method: str, path: str, body: Mapping[str, Any] | None, status: int) -> Any:
-    answered, document = _call(server, method, path, body)
-    if answered != status or not isinstance(document, dict):
-        raise BenchmarkError(f"{method} {path} answered {answered}, expected {status}: {document}\n{server.log_tail()}")
-    return document.get("data")
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise BenchmarkError(message)
 
 
 def check_seed_and_routes(server: Server) -> dict[str, int]:
@@ -325,25 +230,25 @@ def _check_seed_and_routes(server: Server) -> dict[str, int]:
     customers = expect(server, "GET", "/api/v1/customers/count", None, 200)["count"]
     carriers = expect(server, "GET", "/api/v1/carriers/count", None, 200)["count"]
     rules = expect(server, "GET", "/api/v1/pricing/rules/count", None, 200)["count"]
-    _require(customers >= DEMO_CUSTOMERS, f"expected the {DEMO_CUSTOMERS} demo customers, found {customers}")
-    _require(carriers == DEMO_CARRIERS, f"expected the {DEMO_CARRIERS} demo carriers, found {carriers}")
-    _require(rules == DEMO_RULES, f"expected the {DEMO_RULES} demo pricing rules, found {rules}")
+    require(customers >= DEMO_CUSTOMERS, f"expected the {DEMO_CUSTOMERS} demo customers, found {customers}")
+    require(carriers == DEMO_CARRIERS, f"expected the {DEMO_CARRIERS} demo carriers, found {carriers}")
+    require(rules == DEMO_RULES, f"expected the {DEMO_RULES} demo pricing rules, found {rules}")
     first = expect(server, "GET", CUSTOMER_PATH.format(id=1), None, 200)
-    _require(first["email"] == FIRST_DEMO_CUSTOMER, f"customer 1 is {first['email']}, not the first demo customer")
+    require(first["email"] == FIRST_DEMO_CUSTOMER, f"customer 1 is {first['email']}, not the first demo customer")
     last = expect(server, "GET", CUSTOMER_PATH.format(id=DEMO_CUSTOMER_IDS[1]), None, 200)
-    _require(last["userId"] is None, f"customer {DEMO_CUSTOMER_IDS[1]} is a user's profile, not a demo customer")
+    require(last["userId"] is None, f"customer {DEMO_CUSTOMER_IDS[1]} is a user's profile, not a demo customer")
 
     calculation = expect(server, "POST", CALCULATE_PATH, WORKED_EXAMPLE, 201)
     total = calculation["calculation"]["total"]
-    _require(total == WORKED_EXAMPLE_TOTAL, f"the worked example costs {total}, expected {WORKED_EXAMPLE_TOTAL}")
+    require(total == WORKED_EXAMPLE_TOTAL, f"the worked example costs {total}, expected {WORKED_EXAMPLE_TOTAL}")
     with_customer = {**WORKED_EXAMPLE, "customerId": DEMO_CUSTOMER_IDS[1]}
     calculation = expect(server, "POST", CALCULATE_PATH, with_customer, 201)
-    _require(calculation["request"]["customerId"] == DEMO_CUSTOMER_IDS[1], "the calculation lost its customerId")
+    require(calculation["request"]["customerId"] == DEMO_CUSTOMER_IDS[1], "the calculation lost its customerId")
     quotes = expect(server, "POST", QUOTES_PATH, QUOTE_BODY, 200)["quotes"]
     totals = {q["carrierId"]: q["calculation"]["total"] for q in quotes}
-    _require(totals.get(1) == WORKED_EXAMPLE_TOTAL, f"the quotes do not price carrier 1 at 37.27: {totals}")
+    require(totals.get(1) == WORKED_EXAMPLE_TOTAL, f"the quotes do not price carrier 1 at 37.27: {totals}")
     page = expect(server, "GET", CUSTOMER_LIST_PATH, None, 200)
-    _require(len(page["customers"]) == 10, f"the first page holds {len(page['customers'])} customers, not 10")
+    require(len(page["customers"]) == 10, f"the first page holds {len(page['customers'])} customers, not 10")
     expect(server, "GET", TRIVIAL_PATH, None, 200)
     return {
         "customers": customers,
@@ -358,55 +263,8 @@ def stored_calculations(server: Server) -> int:
     return count
 
 
-def database_pids() -> list[int]:
-    """The local MariaDB server's process (its CPU time is read like the server's; it may serve others too)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in {"mariadbd", "mysqld"}:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def database_cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
-
-
-# ------------------------------------------------------------------------------------------------ load
-
-
-@dataclass(frozen=True)
-class Run:
-    """One route loaded once: its round (0 for the warm-up) and the MariaDB CPU time spent meanwhile."""
-
-    round: int
-    result: LoadResult
-    database_cpu_s: float
-
-    @property
-    def database_cpu_ms(self) -> float:
-        return 1000 * self.database_cpu_s / self.result.requests if self.result.requests else 0.0
-
-
-def load_once(server: Server, key: str, options: Options, duration: float, workdir: Path, round_: int) -> Run:
-    pids = database_pids()
-    before = database_cpu_seconds(pids)
-    result = run_load(server, BY_KEY[key].route, options.load, duration, workdir)
-    run = Run(round_, result, database_cpu_seconds(pids) - before)
-    log(
-        f"round {round_} {key:18} {result.rps:8.1f} req/s  p50 {result.p50_ms or 0:6.1f} ms  "
-        f"p99 {result.p99_ms or 0:7.1f} ms  cpu {result.cpu_ms_per_request:.3f} ms  errors {result.errors}"
-    )
-    return run
+def load(server: Server, key: str, options: Options, duration: float, workdir: Path, round_: int) -> Run:
+    return load_once(server, BY_KEY[key].route, options.load, duration, workdir, round_)
 
 
 def round_order(routes: tuple[str, ...], round_number: int) -> list[str]:
@@ -423,11 +281,11 @@ def measure(server: Server, options: Options, workdir: Path) -> tuple[list[Run],
     warmup = []
     if options.warmup > 0:
         log(f"warming up {options.warmup:.0f} s per route")
-        warmup = [load_once(server, key, options, options.warmup, workdir, 0) for key in ("trivial", *options.routes)]
+        warmup = [load(server, key, options, options.warmup, workdir, 0) for key in ("trivial", *options.routes)]
     runs = []
     for round_number in range(1, options.rounds + 1):
         for key in round_order(options.routes, round_number):
-            runs.append(load_once(server, key, options, options.duration, workdir, round_number))
+            runs.append(load(server, key, options, options.duration, workdir, round_number))
     return warmup, runs
 
 
@@ -453,14 +311,6 @@ class RouteFigures:
     database_cpu_ms: float
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
 def figures(runs: list[Run], keys: tuple[str, ...]) -> list[RouteFigures]:
     ratios: dict[str, list[float]] = {key: [] for key in keys}
     cpu_ratios: dict[str, list[float]] = {key: [] for key in keys}
@@ -477,24 +327,24 @@ def figures(runs: list[Run], keys: tuple[str, ...]) -> list[RouteFigures]:
     out = []
     for key in ("trivial", *keys):
         mine = [r for r in runs if r.result.route == key]
-        results = [r.result for r in mine]
+        summary = medians([r.result for r in mine])
         route = BY_KEY[key]
         out.append(
             RouteFigures(
                 key=key,
                 request=route.request,
                 what=route.what,
-                runs=len(mine),
-                requests=sum(r.requests for r in results),
-                errors=sum(r.errors for r in results),
-                rps=round(statistics.median(r.rps for r in results), 1),
-                ratio=_rounded(_median(ratios.get(key, [])), 4),
-                ratio_min=_rounded(min(ratios.get(key, []), default=None), 4),
-                ratio_max=_rounded(max(ratios.get(key, []), default=None), 4),
-                p50_ms=_rounded(_median([r.p50_ms for r in results if r.p50_ms is not None]), 2),
-                p99_ms=_rounded(_median([r.p99_ms for r in results if r.p99_ms is not None]), 2),
-                cpu_ms=round(statistics.median(r.cpu_ms_per_request for r in results), 3),
-                cpu_ratio=_rounded(_median(cpu_ratios.get(key, [])), 4),
+                runs=summary.runs,
+                requests=summary.requests,
+                errors=summary.errors,
+                rps=summary.rps,
+                ratio=rounded(median_or_none(ratios.get(key, [])), 4),
+                ratio_min=rounded(min(ratios.get(key, []), default=None), 4),
+                ratio_max=rounded(max(ratios.get(key, []), default=None), 4),
+                p50_ms=summary.p50_ms,
+                p99_ms=summary.p99_ms,
+                cpu_ms=summary.cpu_ms,
+                cpu_ratio=rounded(median_or_none(cpu_ratios.get(key, [])), 4),
                 database_cpu_ms=round(statistics.median(r.database_cpu_ms for r in mine), 3),
             )
         )
@@ -527,34 +377,18 @@ def run_rows(runs: list[Run]) -> list[dict[str, float | int | str | None]]:
         {
             "round": run.round,
             "route": run.result.route,
-            "requests": run.result.requests,
-            "seconds": round(run.result.seconds, 2),
-            "rps": round(run.result.rps, 1),
-            "p50_ms": _rounded(run.result.p50_ms, 2),
-            "p99_ms": _rounded(run.result.p99_ms, 2),
-            "cpu_ms": round(run.result.cpu_ms_per_request, 3),
+            **result_row(run.result),
             "database_cpu_ms": round(run.database_cpu_ms, 3),
-            "errors": run.result.errors,
         }
         for run in runs
     ]
-
-
-def _cell(value: float | int | str | None, spec: str = "") -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def render_markdown(report: Report) -> str:
     settings, machine = report.settings, report.machine
     seed = report.seed
     lines = [
-        "# Business routes benchmark",
-        "",
-        f"- Date: {report.date}",
-        f"- Revision: `{report.git}`",
-        f"- Machine: {machine['nproc']} CPU(s), {machine['cpu']}, Linux {machine['kernel']}",
-        f"- Python {machine['python']}, MariaDB {machine['mariadb']}; load average {machine['loadavg']} before the "
-        f"run and {settings['loadavg_after']} after it (1/5/15 min): the machine is shared with other work",
+        *header_lines("Business routes benchmark", report.date, report.git, machine, str(settings["loadavg_after"])),
         f"- Load generator: {machine['load_generator']}, {settings['connections']} connections, "
         f"{settings['threads']} threads, {settings['duration_s']} s per run, {settings['warmup_s']} s warm-up "
         f"per route, {settings['rounds']} rounds",
@@ -587,12 +421,12 @@ def render_markdown(report: Report) -> str:
         ratio = (
             "1"
             if route.key == "trivial"
-            else f"**{_cell(route.ratio, '.3f')}** ({_cell(route.ratio_min, '.3f')}-{_cell(route.ratio_max, '.3f')})"
+            else f"**{cell(route.ratio, '.3f')}** ({cell(route.ratio_min, '.3f')}-{cell(route.ratio_max, '.3f')})"
         )
-        cpu_ratio = "1" if route.key == "trivial" else _cell(route.cpu_ratio, ".3f")
+        cpu_ratio = "1" if route.key == "trivial" else cell(route.cpu_ratio, ".3f")
         lines.append(
-            f"| {route.key} | `{route.request}` | {ratio} | {route.rps:.0f} | {_cell(route.p50_ms, '.1f')} | "
-            f"{_cell(route.p99_ms, '.1f')} | {route.cpu_ms:.3f} | {cpu_ratio} | {route.database_cpu_ms:.3f} | "
+            f"| {route.key} | `{route.request}` | {ratio} | {route.rps:.0f} | {cell(route.p50_ms, '.1f')} | "
+            f"{cell(route.p99_ms, '.1f')} | {route.cpu_ms:.3f} | {cpu_ratio} | {route.database_cpu_ms:.3f} | "
             f"{route.errors} |"
         )
     lines += [
@@ -617,21 +451,13 @@ def render_markdown(report: Report) -> str:
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     keys = ("round", "route", "requests", "seconds", "rps", "p50_ms", "p99_ms", "cpu_ms", "database_cpu_ms", "errors")
-    for row in report.runs:
-        cells = [_cell(row[k]) for k in keys]
-        lines.append("| " + " | ".join(["warm-up" if row["round"] == 0 else cells[0], *cells[1:]]) + " |")
-    if report.notes:
-        lines += ["", "## Notes", "", *(f"- {note}" for note in report.notes)]
-    lines += ["", "Rerun: `uv run python benchmarks/business_routes.py` (see benchmarks/README.md).", ""]
+    lines += run_table_rows(report.runs, keys)
+    lines += footer_lines(report.notes, "business_routes.py")
     return "\n".join(lines)
 
 
 def write_results(report: Report, directory: Path) -> tuple[Path, Path]:
-    markdown = directory / "business_routes.md"
-    data = directory / "business_routes.json"
-    write_text_atomically(markdown, render_markdown(report))
-    write_text_atomically(data, json.dumps(asdict(report), indent=2) + "\n")
-    return markdown, data
+    return write_report(directory, "business_routes", render_markdown(report), asdict(report))
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -644,25 +470,17 @@ def build_report(
     warmup: list[Run],
     runs: list[Run],
 ) -> Report:
-    notes = []
-    if any(r.result.errors for r in [*warmup, *runs]):
-        notes.append("Some requests failed (see the errors column): the figures are not trustworthy.")
     git = git_describe()
-    if git.endswith("-dirty"):
-        notes.append("The working tree had uncommitted changes when this ran.")
+    notes = standard_notes(any(r.result.errors for r in [*warmup, *runs]), git)
     counted = state["seed"]["calculations_by_checks"] + sum(
         r.result.requests for r in [*warmup, *runs] if r.result.route.startswith("calculate")
     )
     return Report(
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        date=report_date(),
         git=git,
         machine=machine,
         settings={
-            "connections": options.connections,
-            "threads": options.threads if options.load_generator == "wrk" else 1,
-            "duration_s": options.duration,
-            "rounds": options.rounds,
-            "warmup_s": options.warmup,
+            **options.load_record(),
             "routes": ",".join(options.routes),
             "loadavg_after": state["loadavg_after"],
         },
@@ -682,39 +500,31 @@ def build_report(
 def run(options: Options) -> Report:
     server_info = MySqlServer.from_url(options.mysql_url)
     names = options.databases()
-    workdir = Path(tempfile.mkdtemp(prefix="fdbench-biz-"))
-    try:
-        log(f"creating {', '.join(names.values())} ({'root socket' if server_info.root_socket else 'URL'})")
-        with fresh_databases(server_info, names.values()) as databases:
-            machine = machine_info(databases[0].version(), options.load_generator)
-            urls = {f"{module.upper()}_DATABASE_URL": server_info.database_url(name) for module, name in names.items()}
-            with running_server(workdir, urls) as server:
-                log(f"server pid {server.process.pid} on port {server.port}; waiting for readiness")
-                state: dict[str, Any] = {"startup": wait_ready(server, options.startup_timeout)}
-                server.token = access_token(server.env, token_lifetime(options), PERMISSIONS)
-                state["seed"] = check_seed_and_routes(server)
-                state["rss_ready"] = rss_mb(server.process.pid)[0]
-                log(f"ready after {state['startup']:.1f} s; seed {state['seed']}; RSS {state['rss_ready']:.1f} MB")
-                warmup, runs = measure(server, options, workdir)
-                state["rss_after"] = rss_mb(server.process.pid)[0]
-                state["stored"] = stored_calculations(server)
-                state["loadavg_after"] = load_average()
-        return build_report(options, machine, state, warmup, runs)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    log(f"creating {', '.join(names.values())} ({'root socket' if server_info.root_socket else 'URL'})")
+    with temporary_workdir("fdbench-biz-") as workdir, fresh_databases(server_info, names.values()) as databases:
+        machine = machine_info(databases[0].version(), options.load_generator)
+        with running_server(workdir, module_database_urls(server_info, names)) as server:
+            log(f"server pid {server.process.pid} on port {server.port}; waiting for readiness")
+            state: dict[str, Any] = {"startup": wait_ready(server, options.startup_timeout)}
+            server.token = access_token(server.env, token_lifetime(options), PERMISSIONS)
+            state["seed"] = check_seed_and_routes(server)
+            state["rss_ready"] = rss_mb(server.process.pid)[0]
+            log(f"ready after {state['startup']:.1f} s; seed {state['seed']}; RSS {state['rss_ready']:.1f} MB")
+            warmup, runs = measure(server, options, workdir)
+            state["rss_after"] = rss_mb(server.process.pid)[0]
+            state["stored"] = stored_calculations(server)
+            state["loadavg_after"] = load_average()
+    return build_report(options, machine, state, warmup, runs)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    try:
-        report = run(options)
-    except (BenchmarkError, subprocess.SubprocessError, OSError) as exc:
-        log(f"failed: {exc}")
-        return 1
-    print(render_markdown(report))
-    markdown, data = write_results(report, options.results_dir)
-    log(f"wrote {shown_path(markdown)} and {data.name}")
-    return 2 if any(route.errors for route in report.routes) else 0
+    return run_and_report(
+        lambda: run(options),
+        render_markdown,
+        lambda report: write_results(report, options.results_dir),
+        lambda report: 2 if any(route.errors for route in report.routes) else 0,
+    )
 
 
 if __name__ == "__main__":

@@ -1,41 +1,53 @@
-"""What the HTTP benchmarks share: throwaway MariaDB databases, a real `freightdesk run`, a signed token, load.
+"""What the HTTP benchmarks share: throwaway MariaDB databases, a real `freightdesk run`, a signed token, load,
+and the options, figures and files of their reports.
 
-Not a benchmark itself. `carrier_read.py`, `login_load.py`, `business_routes.py` and `split_calculate.py` import
-it (they run as scripts from `benchmarks/`, so it is on their path):
+Not a benchmark itself. `suite.py`, `carrier_read.py`, `login_load.py`, `business_routes.py` and
+`split_calculate.py` import it (they run as scripts from `benchmarks/`, so it is on their path):
 
-- `MySqlServer` / `BenchDatabase`: fresh databases on the local MariaDB, created as root over the unix socket
-  when run as root (granting the URL's user access), otherwise with the URL's own credentials; dropped at the
-  end, with any grant added.
+- `MySqlServer` / `BenchDatabase` / `fresh_databases`: fresh databases on the local MariaDB, created as root
+  over the unix socket when run as root (granting the URL's user access), otherwise with the URL's own
+  credentials; dropped at the end, with any grant added.
 - `running_server`: `.venv/bin/freightdesk run` (one uvicorn worker) in a temp directory, development mode,
-  auto-migration on, `FREIGHTDESK_LOG_LEVEL=WARNING`, the given `<MODULE>_DATABASE_URL`s (other modules on
-  SQLite files in the temp dir) and other settings, nothing else from the caller's Freightdesk settings; on a
-  port and data dir of its own, or given ones (the processes of a split deployment share a data dir).
-- `access_token`: a real access token signed with the key the server generated in its data dir.
-- `Route` / `run_load`: one route under load, by `wrk` (a Lua script written into the temp dir) or the
-  built-in asyncio client, with the server's CPU time per request from `/proc/<pid>/stat`.
-- `machine_info`, `git_describe`, `write_text_atomically`: what a report records and how it is written.
+  auto-migration on, `FREIGHTDESK_LOG_LEVEL=WARNING` unless told otherwise (`log_level=None`: the server's
+  default, INFO with the access log), the given `<MODULE>_DATABASE_URL`s (other modules on SQLite files in
+  the temp dir) and other settings, nothing else from the caller's Freightdesk settings; on a port and data
+  dir of its own, or given ones (the processes of a split deployment share a data dir). `running_process`
+  starts any other server the same way (the suite's reference).
+- `access_token`: a real access token signed with the key the server generated in its data dir; `expect`
+  and `call_json` check the routes' answers before the load.
+- `Route` / `run_load` / `load_once`: one route under load, by `wrk` (a Lua script written into the temp
+  dir, `wrk_script`) or the built-in asyncio client, with the server's CPU time per request from
+  `/proc/<pid>/stat` (and MariaDB's, `load_once`); `medians` of a route's runs.
+- `CommonOptions` / `add_common_arguments` / `common_options`: the options every benchmark takes.
+- `machine_info`, `git_describe`, `header_lines`, `run_table_rows`, `footer_lines`, `write_report`,
+  `run_and_report`: what a report records, how it is laid out and written, and a benchmark's `main`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +57,7 @@ HOST = "127.0.0.1"
 TRIVIAL_PATH = "/api/v1/health/live"
 READY_PATH = "/api/v1/health/ready"
 MARKER = "FDBENCH "
+QUIET_LOG_LEVEL = "WARNING"  # what the benchmarks run the server with unless told otherwise: no access log
 
 # Appended to every wrk script: one machine-readable line with the figures the benchmarks report.
 WRK_DONE = """
@@ -220,6 +233,16 @@ def fresh_databases(server: MySqlServer, names: Iterable[str]) -> Iterator[list[
                 log(f"could not drop database {database.name}: {exc}")
 
 
+@contextmanager
+def temporary_workdir(prefix: str) -> Iterator[Path]:
+    """A temp dir for the block (scripts, logs, data dirs), removed after it, also on errors."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 # ---------------------------------------------------------------------------------------------- server
 
 
@@ -230,11 +253,14 @@ def free_port() -> int:
         return port
 
 
-def server_environment(data_dir: Path, database_urls: Mapping[str, str]) -> dict[str, str]:
+def server_environment(
+    data_dir: Path, database_urls: Mapping[str, str], log_level: str | None = QUIET_LOG_LEVEL
+) -> dict[str, str]:
     """The caller's environment without any Freightdesk setting, plus the benchmark's own.
 
     `database_urls` maps settings (`CARRIER_DATABASE_URL`) to URLs; modules not named use SQLite files in
-    `data_dir`."""
+    `data_dir`. `log_level` is `FREIGHTDESK_LOG_LEVEL`; None leaves the server's default (INFO, with the
+    access log), as a deployment runs it."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -246,8 +272,8 @@ def server_environment(data_dir: Path, database_urls: Mapping[str, str]) -> dict
         {
             "FREIGHTDESK_ENV": "development",
             "FREIGHTDESK_AUTO_MIGRATE": "true",
-            "FREIGHTDESK_LOG_LEVEL": "WARNING",
             "FREIGHTDESK_DATA_DIR": str(data_dir),
+            **({"FREIGHTDESK_LOG_LEVEL": log_level} if log_level else {}),
             **database_urls,
         }
     )
@@ -296,6 +322,29 @@ def freightdesk_executable() -> Path:
 
 
 @contextmanager
+def running_process(
+    command: Sequence[str], workdir: Path, env: Mapping[str, str], port: int, name: str
+) -> Iterator[Server]:
+    """`command` (an HTTP server listening on `port`) as a child in `workdir` for the block, its output in
+    `<workdir>/<name>.log`; stopped after the block (SIGTERM, then SIGKILL), also on errors."""
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            list(command),
+            cwd=workdir,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, log_path, dict(env))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
 def running_server(
     workdir: Path,
     database_urls: Mapping[str, str],
@@ -303,36 +352,30 @@ def running_server(
     port: int | None = None,
     data_dir: Path | None = None,
     name: str = "server",
+    log_level: str | None = QUIET_LOG_LEVEL,
 ) -> Iterator[Server]:
     """`freightdesk run` in `workdir` for the block, logging to `<workdir>/<name>.log`.
 
     `database_urls` holds the benchmark's settings (`<MODULE>_DATABASE_URL`s, and any other such as
     `FREIGHTDESK_MODULES`); `port` defaults to a free one, `data_dir` to a new `<workdir>/data` (several
-    processes of one deployment share theirs: the signing keys live there)."""
+    processes of one deployment share theirs: the signing keys live there); `log_level` as for
+    `server_environment`."""
     port = port or free_port()
     if data_dir is None:
         data_dir = workdir / "data"
         data_dir.mkdir()
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / f"{name}.log"
     command = [str(freightdesk_executable()), "run", "--host", HOST, "--port", str(port)]
-    env = server_environment(data_dir, database_urls)
     # cwd is the temp dir, so a developer's `.env` in the repo does not leak into the measurement.
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, log_path, env)
-    try:
+    env = server_environment(data_dir, database_urls, log_level)
+    with running_process(command, workdir, env, port, name) as server:
         yield server
-    finally:
-        server.stop()
+
+
+def module_database_urls(mysql: MySqlServer, databases: Mapping[str, str]) -> dict[str, str]:
+    """module → database name, as the `<MODULE>_DATABASE_URL` settings of a server."""
+    return {f"{module.upper()}_DATABASE_URL": mysql.database_url(name) for module, name in databases.items()}
 
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -366,16 +409,43 @@ def http_status(url: str, headers: Mapping[str, str] | None = None, timeout: flo
     return http_request(url, headers, timeout=timeout)[0]
 
 
-def wait_ready(server: Server, timeout: float) -> float:
-    """Seconds until `/health/ready` answered 200; fails if the process exits or the time runs out."""
+def wait_ready(server: Server, timeout: float, path: str = READY_PATH) -> float:
+    """Seconds until `path` (`/health/ready`) answered 200; fails if the process exits or the time runs out."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if server.process.poll() is not None:
             raise BenchmarkError(f"the server exited with {server.process.returncode}:\n{server.log_tail()}")
-        if http_status(server.url(READY_PATH)) == 200:
+        if http_status(server.url(path)) == 200:
             return time.monotonic() - started
         time.sleep(0.25)
     raise BenchmarkError(f"the server was not ready within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def call_json(server: Server, method: str, path: str, body: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+    """Status and decoded JSON body (None when there is none) of one request with the server's headers."""
+    data = None if body is None else compact_json(body).encode()
+    status, raw = http_request(server.url(path), server.headers, method=method, body=data, timeout=10.0)
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, None
+
+
+def expect(server: Server, method: str, path: str, body: Mapping[str, Any] | None, status: int) -> Any:
+    """The `data` of the enveloped answer; fails unless the request answered `status` with a JSON object."""
+    answered, document = call_json(server, method, path, body)
+    if answered != status or not isinstance(document, dict):
+        raise BenchmarkError(f"{method} {path} answered {answered}, expected {status}: {document}\n{server.log_tail()}")
+    return document.get("data")
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise BenchmarkError(message)
+
+
+def compact_json(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"))
 
 
 def access_token(env: Mapping[str, str], ttl_seconds: int, permissions: Sequence[str]) -> str:
@@ -563,6 +633,137 @@ def median_cpu_ms(results: Iterable[LoadResult], route: str) -> float:
     return statistics.median(r.cpu_ms_per_request for r in results if r.route == route)
 
 
+def wrk_script(method: str, path: str, body: str | None = None, *, seeded: bool = False) -> str:
+    """A wrk script whose `request()` builds each request with `wrk.format`; `path` and `body` are Lua
+    expressions (`lua_string(...)` for fixed ones). The server's headers (the token) come from the command
+    line; `seeded` gives each thread its own random numbers."""
+    parts = [WRK_SEEDED if seeded else ""]
+    arguments = f"{lua_string(method)}, {path}"
+    if body is not None:
+        parts.append('wrk.headers["Content-Type"] = "application/json"\n')
+        arguments += f", nil, {body}"
+    parts.append(f"request = function()\n  return wrk.format({arguments})\nend\n")
+    return "".join(parts) + WRK_DONE
+
+
+def fixed_request(method: str, path: str, body: str | None = None) -> NextRequest:
+    """The built-in client's side of a route that sends the same request every time."""
+    data = None if body is None else body.encode()
+    return lambda: (method, path, data)
+
+
+def fixed_route(name: str, method: str, path: str, body: str | None = None) -> Route:
+    """A route that sends the same request every time, for both load generators."""
+    lua_body = None if body is None else lua_string(body)
+    return Route(name, wrk_script(method, lua_string(path), lua_body), fixed_request(method, path, body))
+
+
+def process_pids(*names: str) -> list[int]:
+    """The processes whose command name (`/proc/<pid>/comm`) is one of `names`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def database_pids() -> list[int]:
+    """The local MariaDB server's process (its CPU time is read like the server's; it may serve others too)."""
+    return process_pids("mariadbd", "mysqld")
+
+
+def total_cpu_seconds(pids: Iterable[int]) -> float:
+    """The CPU time of the processes still there."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+@dataclass(frozen=True)
+class Run:
+    """One route loaded once: its round (0 for the warm-up) and the MariaDB CPU time spent meanwhile."""
+
+    round: int
+    result: LoadResult
+    database_cpu_s: float
+
+    @property
+    def database_cpu_ms(self) -> float:
+        return 1000 * self.database_cpu_s / self.result.requests if self.result.requests else 0.0
+
+
+def load_once(server: Server, route: Route, settings: LoadSettings, duration: float, workdir: Path, round_: int) -> Run:
+    """`run_load`, with MariaDB's CPU time meanwhile; logs one line."""
+    pids = database_pids()
+    before = total_cpu_seconds(pids)
+    result = run_load(server, route, settings, duration, workdir)
+    run = Run(round_, result, total_cpu_seconds(pids) - before)
+    log(
+        f"round {round_} {route.name:18} {result.rps:8.1f} req/s  p50 {result.p50_ms or 0:6.1f} ms  "
+        f"p99 {result.p99_ms or 0:7.1f} ms  cpu {result.cpu_ms_per_request:.3f} ms  errors {result.errors}"
+    )
+    return run
+
+
+def median_or_none(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def cell(value: float | int | str | None, spec: str = "") -> str:
+    """A table cell: `-` for a missing value."""
+    return "-" if value is None else format(value, spec)
+
+
+@dataclass(frozen=True)
+class Medians:
+    """Several loads of one route: totals, and the medians over the loads of each one's figures."""
+
+    runs: int
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float | None
+    p99_ms: float | None
+    cpu_ms: float
+
+
+def medians(results: Sequence[LoadResult]) -> Medians:
+    return Medians(
+        runs=len(results),
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        rps=round(statistics.median(r.rps for r in results), 1),
+        p50_ms=rounded(median_or_none([r.p50_ms for r in results if r.p50_ms is not None]), 2),
+        p99_ms=rounded(median_or_none([r.p99_ms for r in results if r.p99_ms is not None]), 2),
+        cpu_ms=round(statistics.median(r.cpu_ms_per_request for r in results), 3),
+    )
+
+
+def result_row(result: LoadResult) -> dict[str, float | int | None]:
+    """What the reports' run tables show of one load."""
+    return {
+        "requests": result.requests,
+        "seconds": round(result.seconds, 2),
+        "rps": round(result.rps, 1),
+        "p50_ms": rounded(result.p50_ms, 2),
+        "p99_ms": rounded(result.p99_ms, 2),
+        "cpu_ms": round(result.cpu_ms_per_request, 3),
+        "errors": result.errors,
+    }
+
+
 # --------------------------------------------------------------------------------------------- report
 
 
@@ -615,3 +816,165 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 def shown_path(path: Path) -> str:
     return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+
+
+def report_date() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def header_lines(
+    title: str, date: str, git: str, machine: Mapping[str, str], loadavg_after: str | None = None
+) -> list[str]:
+    """The first lines of a report: what ran where, and how busy the machine was."""
+    servers = f"Python {machine['python']}, MariaDB {machine['mariadb']}"
+    if "redis" in machine:
+        servers += f", Redis {machine['redis']}"
+    load = f"load average {machine['loadavg']} before the run"
+    if loadavg_after is not None:
+        load += f" and {loadavg_after} after it"
+    return [
+        f"# {title}",
+        "",
+        f"- Date: {date}",
+        f"- Revision: `{git}`",
+        f"- Machine: {machine['nproc']} CPU(s), {machine['cpu']}, Linux {machine['kernel']}",
+        f"- {servers}; {load} (1/5/15 min): the machine may be shared with other work",
+    ]
+
+
+def run_table_rows(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    """The `keys` of each run's row as a markdown table row; round 0 is the warm-up."""
+    lines = []
+    for row in rows:
+        cells = [cell(row[k]) for k in keys]
+        if keys[0] == "round" and row["round"] == 0:
+            cells[0] = "warm-up"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def footer_lines(notes: Sequence[str], script: str) -> list[str]:
+    """The last lines of a report: its notes, and how to run it again."""
+    lines = ["", "## Notes", "", *(f"- {note}" for note in notes)] if notes else []
+    return [*lines, "", f"Rerun: `uv run python benchmarks/{script}` (see benchmarks/README.md).", ""]
+
+
+def standard_notes(failed: bool, git: str) -> list[str]:
+    """The notes every report makes when they apply: failed requests, uncommitted changes."""
+    notes = []
+    if failed:
+        notes.append("Some requests failed (see the errors column): the figures are not trustworthy.")
+    if git.endswith("-dirty"):
+        notes.append("The working tree had uncommitted changes when this ran.")
+    return notes
+
+
+def write_report(directory: Path, stem: str, markdown: str, data: object) -> tuple[Path, Path]:
+    """`<directory>/<stem>.md` and `.json`, each replaced whole."""
+    markdown_path, data_path = directory / f"{stem}.md", directory / f"{stem}.json"
+    write_text_atomically(markdown_path, markdown)
+    write_text_atomically(data_path, json.dumps(data, indent=2) + "\n")
+    return markdown_path, data_path
+
+
+ReportT = TypeVar("ReportT")
+
+
+def run_and_report(
+    run: Callable[[], ReportT],
+    render: Callable[[ReportT], str],
+    write: Callable[[ReportT], tuple[Path, Path]],
+    exit_code: Callable[[ReportT], int],
+) -> int:
+    """A benchmark's `main`: run it (1 when it could not run), print and write the report, its exit code."""
+    try:
+        report = run()
+    except (BenchmarkError, subprocess.SubprocessError, OSError) as exc:
+        log(f"failed: {exc}")
+        return 1
+    print(render(report))
+    markdown, data = write(report)
+    log(f"wrote {shown_path(markdown)} and {data.name}")
+    return exit_code(report)
+
+
+# -------------------------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """The options every HTTP benchmark takes (`add_common_arguments`); a script's own extend these."""
+
+    mysql_url: str
+    duration: float
+    connections: int
+    threads: int
+    rounds: int
+    warmup: float
+    startup_timeout: float
+    results_dir: Path
+    load_generator: str
+
+    @property
+    def load(self) -> LoadSettings:
+        return LoadSettings(self.load_generator, self.connections, self.threads)
+
+    def load_record(self) -> dict[str, str | float | int]:
+        """How the load ran, as the reports' `settings` record it."""
+        return {
+            "connections": self.connections,
+            "threads": self.threads if self.load_generator == "wrk" else 1,  # the built-in client is one
+            "duration_s": self.duration,
+            "rounds": self.rounds,
+            "warmup_s": self.warmup,
+        }
+
+
+def add_common_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    duration: float,
+    rounds: int,
+    startup_timeout: float,
+    rounds_help: str = "Interleaved rounds; medians are reported",
+) -> None:
+    parser.add_argument(
+        "--mysql-url",
+        default=os.environ.get("FREIGHTDESK_BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
+        help="MariaDB server URL without a database (env FREIGHTDESK_BENCH_MYSQL_URL; default %(default)s)",
+    )
+    parser.add_argument("--duration", type=float, default=duration, help="Seconds per route per round")
+    parser.add_argument("--connections", type=int, default=32, help="Concurrent keep-alive connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=rounds, help=rounds_help)
+    parser.add_argument("--warmup", type=float, default=3.0, help="Seconds of load per route before measuring")
+    parser.add_argument("--startup-timeout", type=float, default=startup_timeout, help="Seconds to wait for readiness")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="Where the .md and .json go")
+    parser.add_argument(
+        "--load-generator", choices=("auto", "wrk", "builtin"), default="auto", help="auto: wrk if on PATH"
+    )
+
+
+def common_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The checked values of `add_common_arguments`, as keyword arguments of a `CommonOptions` subclass."""
+    if args.duration <= 0 or args.duration > 600 or args.rounds < 1 or args.connections < 1 or args.threads < 1:
+        parser.error("--duration must be in (0, 600]; --rounds, --connections and --threads at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must not be negative")
+    try:
+        generator = resolve_load_generator(args.load_generator)
+    except BenchmarkError as exc:
+        parser.error(str(exc))
+    values = {f.name: getattr(args, f.name) for f in fields(CommonOptions)}
+    return values | {"threads": min(args.threads, args.connections), "load_generator": generator}
+
+
+def check_identifier(parser: argparse.ArgumentParser, option: str, value: str, max_length: int) -> None:
+    """A database name (or prefix of names) the benchmark creates: letters, digits and underscores."""
+    if not re.fullmatch(rf"[A-Za-z0-9_]{{1,{max_length}}}", value):
+        parser.error(f"{option}: letters, digits and underscores only, at most {max_length}")
+
+
+def comma_list(text: str) -> tuple[str, ...]:
+    """`a, b,,a` → `("a", "b")`."""
+    return tuple(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))

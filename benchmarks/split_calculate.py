@@ -31,18 +31,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,36 +51,51 @@ from business_routes import (
     PERMISSIONS,
     WORKED_EXAMPLE,
     WORKED_EXAMPLE_TOTAL,
-    database_cpu_seconds,
-    database_pids,
-    expect,
     round_order,
     stored_calculations,
 )
 from harness import (
-    DEFAULT_MYSQL_URL,
-    RESULTS_DIR,
     BenchmarkError,
+    CommonOptions,
     LoadResult,
-    LoadSettings,
     MySqlServer,
     Server,
     access_token,
+    add_common_arguments,
+    cell,
+    check_identifier,
+    comma_list,
+    common_options,
     cpu_seconds,
+    database_pids,
+    expect,
+    footer_lines,
     free_port,
     fresh_databases,
     git_describe,
+    header_lines,
     http_request,
     load_average,
     log,
     machine_info,
-    resolve_load_generator,
+    median_or_none,
+    medians,
+    module_database_urls,
+    process_pids,
+    report_date,
+    require,
+    result_row,
+    rounded,
     rss_mb,
+    run_and_report,
     run_load,
+    run_table_rows,
     running_server,
-    shown_path,
+    standard_notes,
+    temporary_workdir,
+    total_cpu_seconds,
     wait_ready,
-    write_text_atomically,
+    write_report,
 )
 
 from bootstrap.catalog import available_modules, dependency_order, load_descriptor
@@ -138,41 +148,20 @@ BASELINE = "one-process"
 
 
 @dataclass(frozen=True)
-class Options:
-    mysql_url: str
+class Options(CommonOptions):
     redis_url: str
     database_prefix: str
-    duration: float
-    connections: int
-    threads: int
-    rounds: int
-    warmup: float
-    startup_timeout: float
-    results_dir: Path
-    load_generator: str
     shapes: tuple[str, ...]
     routes: tuple[str, ...]
-
-    @property
-    def load(self) -> LoadSettings:
-        return LoadSettings(self.load_generator, self.connections, self.threads)
 
     def databases(self, shape: Shape) -> dict[str, str]:
         """module → database name, for one shape."""
         return {module: f"{self.database_prefix}_{shape.tag}_{module}" for module in available_modules()}
 
 
-def _comma_list(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
-
-
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--mysql-url",
-        default=os.environ.get("FREIGHTDESK_BENCH_MYSQL_URL", DEFAULT_MYSQL_URL),
-        help="MariaDB server URL without a database (env FREIGHTDESK_BENCH_MYSQL_URL; default %(default)s)",
-    )
+    add_common_arguments(parser, duration=10.0, rounds=5, startup_timeout=240.0)
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("FREIGHTDESK_BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
@@ -182,16 +171,6 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--database-prefix",
         default=DEFAULT_DATABASE_PREFIX,
         help="Databases <prefix>_<shape>_<module> are created and dropped by the run (default %(default)s)",
-    )
-    parser.add_argument("--duration", type=float, default=10.0, help="Seconds per route per round")
-    parser.add_argument("--connections", type=int, default=32, help="Concurrent keep-alive connections")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds; medians are reported")
-    parser.add_argument("--warmup", type=float, default=3.0, help="Seconds of load per route before measuring")
-    parser.add_argument("--startup-timeout", type=float, default=240.0, help="Seconds to wait for each process")
-    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="Where the .md and .json go")
-    parser.add_argument(
-        "--load-generator", choices=("auto", "wrk", "builtin"), default="auto", help="auto: wrk if on PATH"
     )
     parser.add_argument(
         "--shapes",
@@ -204,32 +183,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help=f"Comma list of the pricing routes to load, from {', '.join(ROUTE_CHOICES)} (default %(default)s)",
     )
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"[A-Za-z0-9_]{1,40}", args.database_prefix):
-        parser.error("--database-prefix: letters, digits and underscores only, at most 40")
-    if args.duration <= 0 or args.duration > 600 or args.rounds < 1 or args.connections < 1 or args.threads < 1:
-        parser.error("--duration must be in (0, 600]; --rounds, --connections and --threads at least 1")
-    shapes = _comma_list(args.shapes)
+    check_identifier(parser, "--database-prefix", args.database_prefix, 40)
+    shapes = comma_list(args.shapes)
     if not shapes or any(key not in SHAPES for key in shapes) or shapes[0] != BASELINE:
         parser.error(f"--shapes: choose from {', '.join(SHAPES)}, starting with {BASELINE}")
-    routes = _comma_list(args.routes)
+    routes = comma_list(args.routes)
     if not routes or any(key not in ROUTE_CHOICES for key in routes):
         parser.error(f"--routes: choose from {', '.join(ROUTE_CHOICES)}")
-    try:
-        generator = resolve_load_generator(args.load_generator)
-    except BenchmarkError as exc:
-        parser.error(str(exc))
     return Options(
-        mysql_url=args.mysql_url,
+        **common_options(parser, args),
         redis_url=args.redis_url,
         database_prefix=args.database_prefix,
-        duration=args.duration,
-        connections=args.connections,
-        threads=min(args.threads, args.connections),
-        rounds=args.rounds,
-        warmup=args.warmup,
-        startup_timeout=args.startup_timeout,
-        results_dir=args.results_dir,
-        load_generator=generator,
         shapes=shapes,
         routes=routes,
     )
@@ -272,15 +236,7 @@ class RedisKeys:
 
 def redis_pids() -> list[int]:
     """The local Redis server's processes (their CPU time is an upper bound: others may use the same server)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "redis-server":
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+    return process_pids("redis-server")
 
 
 # --------------------------------------------------------------------------------------------- systems
@@ -336,7 +292,7 @@ def started_system(
 ) -> Iterator[System]:
     """The processes of `shape` on its fresh databases, each ready; stopped (in reverse order) after the block."""
     databases = options.databases(shape)
-    settings = {f"{module.upper()}_DATABASE_URL": mysql.database_url(name) for module, name in databases.items()}
+    settings = module_database_urls(mysql, databases)
     if shape.redis:
         settings |= {
             "REDIS_URL": options.redis_url,
@@ -371,11 +327,6 @@ def _service_urls(group: tuple[str, ...]) -> set[str]:
     return {f"{module.upper()}_SERVICE_URL" for module in group}
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise BenchmarkError(message)
-
-
 def check_system(system: System, token: str) -> dict[str, int]:
     """The demo seed is there (asked of the process hosting each module) and the pricing routes answer as
     documented; a customer that does not exist is refused, so the customer is really read."""
@@ -393,22 +344,22 @@ def _check_system(system: System) -> dict[str, int]:
     customers = expect(customers_process, "GET", "/api/v1/customers/count", None, 200)["count"]
     carriers = expect(carriers_process, "GET", "/api/v1/carriers/count", None, 200)["count"]
     rules = expect(pricing, "GET", "/api/v1/pricing/rules/count", None, 200)["count"]
-    _require(customers >= DEMO_CUSTOMERS, f"{shape}: expected the {DEMO_CUSTOMERS} demo customers, found {customers}")
-    _require(carriers == DEMO_CARRIERS, f"{shape}: expected the {DEMO_CARRIERS} demo carriers, found {carriers}")
-    _require(rules == DEMO_RULES, f"{shape}: expected the {DEMO_RULES} demo pricing rules, found {rules}")
+    require(customers >= DEMO_CUSTOMERS, f"{shape}: expected the {DEMO_CUSTOMERS} demo customers, found {customers}")
+    require(carriers == DEMO_CARRIERS, f"{shape}: expected the {DEMO_CARRIERS} demo carriers, found {carriers}")
+    require(rules == DEMO_RULES, f"{shape}: expected the {DEMO_RULES} demo pricing rules, found {rules}")
     for customer_id in DEMO_CUSTOMER_IDS:
         expect(customers_process, "GET", f"/api/v1/customers/{customer_id}", None, 200)
 
     calculation = expect(pricing, "POST", CALCULATE_PATH, WORKED_EXAMPLE, 201)
     total = calculation["calculation"]["total"]
-    _require(total == WORKED_EXAMPLE_TOTAL, f"{shape}: the worked example costs {total}, not {WORKED_EXAMPLE_TOTAL}")
+    require(total == WORKED_EXAMPLE_TOTAL, f"{shape}: the worked example costs {total}, not {WORKED_EXAMPLE_TOTAL}")
     with_customer = {**WORKED_EXAMPLE, "customerId": DEMO_CUSTOMER_IDS[1]}
     calculation = expect(pricing, "POST", CALCULATE_PATH, with_customer, 201)
     kept = calculation["request"]["customerId"]
-    _require(kept == DEMO_CUSTOMER_IDS[1], f"{shape}: the calculation names customer {kept}, not the one sent")
+    require(kept == DEMO_CUSTOMER_IDS[1], f"{shape}: the calculation names customer {kept}, not the one sent")
     missing = json.dumps({**WORKED_EXAMPLE, "customerId": MISSING_CUSTOMER}).encode()
     status, body = http_request(pricing.url(CALCULATE_PATH), pricing.headers, method="POST", body=missing, timeout=10)
-    _require(status == 400 and b"customerId" in body, f"{shape}: an unknown customer was accepted: {status} {body!r}")
+    require(status == 400 and b"customerId" in body, f"{shape}: an unknown customer was accepted: {status} {body!r}")
     expect(pricing, "GET", "/api/v1/health/live", None, 200)
     return {"customers": customers, "carriers": carriers, "pricing_rules": rules, "calculations_by_checks": 2}
 
@@ -447,9 +398,9 @@ def load_once(
     mine = {p.name: p.server.process.pid for p in system.processes}
     others = {f"{s}/{p.name}": p.server.process.pid for s, o in systems.items() if s != shape for p in o.processes}
     database, redis = database_pids(), redis_pids()
-    before = (_cpu(mine), _cpu(others), database_cpu_seconds(database), database_cpu_seconds(redis))
+    before = (_cpu(mine), _cpu(others), total_cpu_seconds(database), total_cpu_seconds(redis))
     result = run_load(system.pricing, BY_KEY[key].route, options.load, duration, workdir)
-    after = (_cpu(mine), _cpu(others), database_cpu_seconds(database), database_cpu_seconds(redis))
+    after = (_cpu(mine), _cpu(others), total_cpu_seconds(database), total_cpu_seconds(redis))
     run = Run(
         round=round_,
         shape=shape,
@@ -511,14 +462,6 @@ class Figures:
     redis_cpu_ms: float
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
 def ratios_to_trivial(runs: list[Run]) -> dict[tuple[int, str, str], float]:
     """(round, shape, route) → the run's req/s / the mean req/s of the trivial runs of its shape around it."""
     out: dict[tuple[int, str, str], float] = {}
@@ -546,7 +489,7 @@ def figures(runs: list[Run], options: Options) -> list[Figures]:
     for shape in options.shapes:
         for route in ("trivial", *options.routes):
             mine = [r for r in runs if r.shape == shape and r.result.route == route]
-            results = [r.result for r in mine]
+            summary = medians([r.result for r in mine])
             rounds = sorted({r.round for r in mine})
             if route == "trivial":
                 own: list[float] = []
@@ -567,18 +510,18 @@ def figures(runs: list[Run], options: Options) -> list[Figures]:
                 Figures(
                     shape=shape,
                     route=route,
-                    runs=len(mine),
-                    requests=sum(r.requests for r in results),
-                    errors=sum(r.errors for r in results),
-                    rps=round(statistics.median(r.rps for r in results), 1),
-                    ratio=_rounded(_median(own), 4),
-                    ratio_min=_rounded(min(own, default=None), 4),
-                    ratio_max=_rounded(max(own, default=None), 4),
-                    vs_baseline=_rounded(_median(against), 4),
-                    rps_vs_baseline=_rounded(_median(rps_against), 4),
-                    p50_ms=_rounded(_median([r.p50_ms for r in results if r.p50_ms is not None]), 2),
-                    p99_ms=_rounded(_median([r.p99_ms for r in results if r.p99_ms is not None]), 2),
-                    pricing_cpu_ms=round(statistics.median(r.cpu_ms_per_request for r in results), 3),
+                    runs=summary.runs,
+                    requests=summary.requests,
+                    errors=summary.errors,
+                    rps=summary.rps,
+                    ratio=rounded(median_or_none(own), 4),
+                    ratio_min=rounded(min(own, default=None), 4),
+                    ratio_max=rounded(max(own, default=None), 4),
+                    vs_baseline=rounded(median_or_none(against), 4),
+                    rps_vs_baseline=rounded(median_or_none(rps_against), 4),
+                    p50_ms=summary.p50_ms,
+                    p99_ms=summary.p99_ms,
+                    pricing_cpu_ms=summary.cpu_ms,
                     system_cpu_ms=round(statistics.median(r.per_request_ms(r.system_cpu_s) for r in mine), 3),
                     cpu_by_process_ms={
                         name: round(statistics.median(r.per_request_ms(r.process_cpu_s[name]) for r in mine), 3)
@@ -613,38 +556,27 @@ def run_rows(runs: list[Run]) -> list[dict[str, Any]]:
             "round": run.round,
             "shape": run.shape,
             "route": run.result.route,
-            "requests": run.result.requests,
-            "seconds": round(run.result.seconds, 2),
-            "rps": round(run.result.rps, 1),
-            "p50_ms": _rounded(run.result.p50_ms, 2),
-            "p99_ms": _rounded(run.result.p99_ms, 2),
-            "pricing_cpu_ms": round(run.result.cpu_ms_per_request, 3),
+            **result_row(run.result),  # cpu_ms: the loaded (pricing) process's
             "system_cpu_ms": round(run.per_request_ms(run.system_cpu_s), 3),
             "cpu_by_process_ms": {name: round(run.per_request_ms(s), 3) for name, s in run.process_cpu_s.items()},
             "idle_shapes_cpu_ms": round(run.per_request_ms(run.idle_shapes_cpu_s), 3),
             "database_cpu_ms": round(run.per_request_ms(run.database_cpu_s), 3),
             "redis_cpu_ms": round(run.per_request_ms(run.redis_cpu_s), 3),
-            "errors": run.result.errors,
         }
         for run in runs
     ]
 
 
-def _cell(value: float | int | str | None, spec: str = "") -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def render_markdown(report: Report) -> str:
     settings, machine = report.settings, report.machine
     lines = [
-        "# One process vs. the split topology: `POST /pricing/calculate` with a customer",
-        "",
-        f"- Date: {report.date}",
-        f"- Revision: `{report.git}`",
-        f"- Machine: {machine['nproc']} CPU(s), {machine['cpu']}, Linux {machine['kernel']}",
-        f"- Python {machine['python']}, MariaDB {machine['mariadb']}, Redis {machine['redis']}; load average "
-        f"{machine['loadavg']} before the run and {settings['loadavg_after']} after it (1/5/15 min): the machine "
-        "is shared with other work",
+        *header_lines(
+            "One process vs. the split topology: `POST /pricing/calculate` with a customer",
+            report.date,
+            report.git,
+            machine,
+            str(settings["loadavg_after"]),
+        ),
         f"- Load generator: {machine['load_generator']}, {settings['connections']} connections, "
         f"{settings['threads']} threads, {settings['duration_s']} s per run, {settings['warmup_s']} s warm-up "
         f"per route and shape, {settings['rounds']} rounds",
@@ -695,12 +627,12 @@ def render_markdown(report: Report) -> str:
         ratio = (
             "1"
             if f.route == "trivial"
-            else f"**{_cell(f.ratio, '.3f')}** ({_cell(f.ratio_min, '.3f')}-{_cell(f.ratio_max, '.3f')})"
+            else f"**{cell(f.ratio, '.3f')}** ({cell(f.ratio_min, '.3f')}-{cell(f.ratio_max, '.3f')})"
         )
-        versus = "1" if f.shape == BASELINE else _cell(f.vs_baseline, ".3f")
+        versus = "1" if f.shape == BASELINE else cell(f.vs_baseline, ".3f")
         lines.append(
-            f"| {f.shape} | {f.route} | {ratio} | {versus} | {f.rps:.0f} | {_cell(f.p50_ms, '.1f')} | "
-            f"{_cell(f.p99_ms, '.1f')} | {f.pricing_cpu_ms:.3f} | {f.system_cpu_ms:.3f} | {f.database_cpu_ms:.3f} | "
+            f"| {f.shape} | {f.route} | {ratio} | {versus} | {f.rps:.0f} | {cell(f.p50_ms, '.1f')} | "
+            f"{cell(f.p99_ms, '.1f')} | {f.pricing_cpu_ms:.3f} | {f.system_cpu_ms:.3f} | {f.database_cpu_ms:.3f} | "
             f"{f.redis_cpu_ms:.3f} | {f.errors} |"
         )
     split = [f for f in report.figures if len(f.cpu_by_process_ms) > 1]
@@ -714,7 +646,7 @@ def render_markdown(report: Report) -> str:
             "| --- | --- | " + " | ".join("---:" for _ in names) + " |",
             *(
                 f"| {f.shape} | {f.route} | "
-                + " | ".join(_cell(f.cpu_by_process_ms.get(name), ".3f") for name in names)
+                + " | ".join(cell(f.cpu_by_process_ms.get(name), ".3f") for name in names)
                 + " |"
                 for f in split
             ),
@@ -746,27 +678,19 @@ def render_markdown(report: Report) -> str:
         "rps",
         "p50_ms",
         "p99_ms",
-        "pricing_cpu_ms",
+        "cpu_ms",
         "system_cpu_ms",
         "database_cpu_ms",
         "redis_cpu_ms",
         "errors",
     )
-    for row in report.runs:
-        cells = [_cell(row[k]) for k in keys]
-        lines.append("| " + " | ".join(["warm-up" if row["round"] == 0 else cells[0], *cells[1:]]) + " |")
-    if report.notes:
-        lines += ["", "## Notes", "", *(f"- {note}" for note in report.notes)]
-    lines += ["", "Rerun: `uv run python benchmarks/split_calculate.py` (see benchmarks/README.md).", ""]
+    lines += run_table_rows(report.runs, keys)
+    lines += footer_lines(report.notes, "split_calculate.py")
     return "\n".join(lines)
 
 
 def write_results(report: Report, directory: Path) -> tuple[Path, Path]:
-    markdown = directory / "split_calculate.md"
-    data = directory / "split_calculate.json"
-    write_text_atomically(markdown, render_markdown(report))
-    write_text_atomically(data, json.dumps(asdict(report), indent=2) + "\n")
-    return markdown, data
+    return write_report(directory, "split_calculate", render_markdown(report), asdict(report))
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -799,13 +723,16 @@ def shape_info(system: System, runs: list[Run]) -> dict[str, Any]:
 def run(options: Options) -> Report:
     mysql = MySqlServer.from_url(options.mysql_url)
     redis = RedisKeys(options.redis_url)
-    workdir = Path(tempfile.mkdtemp(prefix="fdbench-split-"))
     shapes = [SHAPES[key] for key in options.shapes]
     names = [name for shape in shapes for name in options.databases(shape).values()]
     try:
         redis_version = redis.version()
         log(f"creating {len(names)} databases ({'root socket' if mysql.root_socket else 'URL'}); Redis {redis.prefix}*")
-        with fresh_databases(mysql, names) as databases, ExitStack() as stack:
+        with (
+            temporary_workdir("fdbench-split-") as workdir,
+            fresh_databases(mysql, names) as databases,
+            ExitStack() as stack,
+        ):
             machine = machine_info(databases[0].version(), options.load_generator) | {"redis": redis_version}
             systems: dict[str, System] = {}
             for shape in shapes:
@@ -830,7 +757,6 @@ def run(options: Options) -> Report:
         except Exception as exc:  # cleanup must not hide the original error
             log(f"could not delete the Redis keys under {redis.prefix}: {exc}")
         redis.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def build_report(
@@ -841,22 +767,14 @@ def build_report(
     warmup: list[Run],
     runs: list[Run],
 ) -> Report:
-    notes = []
-    if any(r.result.errors for r in [*warmup, *runs]):
-        notes.append("Some requests failed (see the errors column): the figures are not trustworthy.")
     git = git_describe()
-    if git.endswith("-dirty"):
-        notes.append("The working tree had uncommitted changes when this ran.")
+    notes = standard_notes(any(r.result.errors for r in [*warmup, *runs]), git)
     return Report(
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        date=report_date(),
         git=git,
         machine=machine,
         settings={
-            "connections": options.connections,
-            "threads": options.threads if options.load_generator == "wrk" else 1,
-            "duration_s": options.duration,
-            "rounds": options.rounds,
-            "warmup_s": options.warmup,
+            **options.load_record(),
             "shapes": ",".join(options.shapes),
             "routes": ",".join(options.routes),
             "loadavg_after": loadavg_after,
@@ -870,15 +788,12 @@ def build_report(
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    try:
-        report = run(options)
-    except (BenchmarkError, subprocess.SubprocessError, OSError) as exc:
-        log(f"failed: {exc}")
-        return 1
-    print(render_markdown(report))
-    markdown, data = write_results(report, options.results_dir)
-    log(f"wrote {shown_path(markdown)} and {data.name}")
-    return 2 if any(f.errors for f in report.figures) else 0
+    return run_and_report(
+        lambda: run(options),
+        render_markdown,
+        lambda report: write_results(report, options.results_dir),
+        lambda report: 2 if any(f.errors for f in report.figures) else 0,
+    )
 
 
 if __name__ == "__main__":
