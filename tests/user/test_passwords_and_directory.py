@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import bcrypt
 import httpx
 import pytest
+from argon2 import PasswordHasher, Type
 from litestar import Litestar
 from sqlalchemy import select, update
 
@@ -152,3 +154,18 @@ async def test_change_password(client: httpx.AsyncClient, app: Litestar) -> None
 async def test_hash_password_is_salted() -> None:
     first, second = await hash_password(PASSWORD), await hash_password(PASSWORD)
     assert first != second
+
+
+@pytest.mark.parametrize(
+    ("parameters", "weaker"),
+    [
+        ({"memory_cost": 19_456, "time_cost": 2}, False),  # today's
+        ({"memory_cost": 65_536, "time_cost": 3}, False),  # stronger (earlier versions): kept
+        ({"memory_cost": 8_192, "time_cost": 2}, True),  # less memory
+        ({"memory_cost": 19_456, "time_cost": 1}, True),  # fewer passes
+        ({"memory_cost": 19_456, "time_cost": 2, "type": Type.I}, True),  # another variant
+    ],
+)
+def test_only_weaker_argon2_hashes_are_replaced(parameters: dict[str, Any], weaker: bool) -> None:
+    password_hash = PasswordHasher(parallelism=1, **parameters).hash(PASSWORD)
+    assert needs_rehash(password_hash) is weaker
