@@ -15,7 +15,7 @@ from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
 from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
-from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.http.list_query import LimitQuery, PageQuery, SearchQuery, SortByQuery, SortOrderQuery, list_query
 from kernel.paging import parse_bool, parse_list_params
 from modules.carrier.internal.reads import CarrierReads
 from modules.carrier.internal.schemas import (
@@ -45,20 +45,24 @@ def _active_filter(raw: str | None) -> bool | None:
 class CarrierController(Controller):
     path = "/carriers"
     tags = ["carriers"]
-    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
+    dependencies = CONDITIONS_DEPENDENCY
 
     @get("/", opt=requires("carriers.list"), summary="List carriers; search over name and description")
     async def list_carriers(
         self,
         carrier_reads: Reads,
-        list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> CarrierPage:
         errors = FieldErrors()
         active = parse_bool(errors, "isActive", is_active)
-        params = parse_list_params(list_query, SORT_FIELDS, errors)
-        page = await carrier_reads.page(params, active)
-        return CarrierPage.of(page, [carrier_out(c) for c in page.items])
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), SORT_FIELDS, errors)
+        listed = await carrier_reads.page(params, active)
+        return CarrierPage.of(listed, [carrier_out(c) for c in listed.items])
 
     @post("/", opt=requires("carriers.create"), summary="Create a carrier")
     async def create_carrier(self, carrier_service: Service, data: JSONBody[CarrierCreate]) -> CarrierOut:

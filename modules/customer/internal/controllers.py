@@ -15,7 +15,7 @@ from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
 from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
-from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.http.list_query import LimitQuery, PageQuery, SearchQuery, SortByQuery, SortOrderQuery, list_query
 from kernel.paging import parse_bool, parse_list_params
 from modules.customer.internal.reads import CustomerReads
 from modules.customer.internal.schemas import (
@@ -45,20 +45,24 @@ def _active_filter(raw: str | None) -> bool | None:
 class CustomerController(Controller):
     path = "/customers"
     tags = ["customers"]
-    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
+    dependencies = CONDITIONS_DEPENDENCY
 
     @get("/", opt=requires("customers.list"), summary="List customers; search over firstName, lastName and email")
     async def list_customers(
         self,
         customer_reads: Reads,
-        list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> CustomerPage:
         errors = FieldErrors()
         active = parse_bool(errors, "isActive", is_active)
-        params = parse_list_params(list_query, SORT_FIELDS, errors)
-        page = await customer_reads.page(params, active)
-        return CustomerPage.of(page, [customer_out(c) for c in page.items])
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), SORT_FIELDS, errors)
+        listed = await customer_reads.page(params, active)
+        return CustomerPage.of(listed, [customer_out(c) for c in listed.items])
 
     @post("/", opt=requires("customers.create"), summary="Create a customer")
     async def create_customer(self, customer_service: Service, data: JSONBody[CustomerCreate]) -> CustomerOut:

@@ -18,7 +18,7 @@ from kernel.contracts.errors import FieldErrors
 from kernel.http.access import requires
 from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import MAX_ID, CountOut, ResourceId
-from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.http.list_query import LimitQuery, PageQuery, SearchQuery, SortByQuery, SortOrderQuery, list_query
 from kernel.http.openapi import EXTRA_ERROR_STATUSES
 from kernel.paging import parse_bool, parse_int, parse_list_params
 from modules.pricing.internal.calculations import CalculationService, QuoteService
@@ -130,21 +130,25 @@ def _calculation_filters(
 class PricingRuleController(Controller):
     path = "/pricing/rules"
     tags = ["pricing"]
-    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
+    dependencies = CONDITIONS_DEPENDENCY
 
     @get("/", opt=requires("pricing.view"), summary="List pricing rules; search over name and description")
     async def list_rules(
         self,
         pricing_reads: Reads,
-        list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
         carrier_id: CarrierFilter = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> RulePage:
         errors = FieldErrors()
         active, carrier = _rule_filters(errors, is_active, carrier_id)
-        params = parse_list_params(list_query, RULE_SORT_FIELDS, errors)
-        page = await pricing_reads.rule_page(params, active, carrier)
-        return RulePage.of(page, [rule_out(r) for r in page.items])
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), RULE_SORT_FIELDS, errors)
+        listed = await pricing_reads.rule_page(params, active, carrier)
+        return RulePage.of(listed, [rule_out(r) for r in listed.items])
 
     @post("/", opt=requires("pricing.update"), summary="Create a pricing rule")
     async def create_rule(self, pricing_rule_service: RuleService, data: JSONBody[RuleCreate]) -> RuleOut:
@@ -209,7 +213,6 @@ class PricingRuleController(Controller):
 class PricingCalculationController(Controller):
     path = "/pricing"
     tags = ["pricing"]
-    dependencies = {**LIST_QUERY_DEPENDENCY}
 
     @post(
         "/calculate",
@@ -236,17 +239,23 @@ class PricingCalculationController(Controller):
     async def list_calculations(
         self,
         pricing_calculation_reads: CalculationHistory,
-        list_query: NamedDependency[dict[str, str | None]],
         carrier_id: CarrierFilter = None,
         customer_id: CustomerFilter = None,
         date_from: DateFrom = None,
         date_to: DateTo = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> CalculationPage:
         errors = FieldErrors()
         filters = _calculation_filters(errors, carrier_id, customer_id, date_from, date_to)
-        params = parse_list_params(list_query, CALCULATION_SORT_FIELDS, errors)
-        page = await pricing_calculation_reads.page(params, filters)
-        return CalculationPage.of(page, [calculation_out(c) for c in page.items])
+        params = parse_list_params(
+            list_query(page, limit, search, sort_by, sort_order), CALCULATION_SORT_FIELDS, errors
+        )
+        listed = await pricing_calculation_reads.page(params, filters)
+        return CalculationPage.of(listed, [calculation_out(c) for c in listed.items])
 
     @get(
         "/calculations/count",

@@ -17,7 +17,7 @@ from kernel.contracts.errors import FieldErrors, Forbidden
 from kernel.http.access import AUTHENTICATED, requires
 from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, Conditions, ConditionsDependency
 from kernel.http.fields import CountOut, ResourceId
-from kernel.http.list_query import LIST_QUERY_DEPENDENCY
+from kernel.http.list_query import LimitQuery, PageQuery, SearchQuery, SortByQuery, SortOrderQuery, list_query
 from kernel.paging import parse_bool, parse_list_params
 from kernel.security.principal import Principal
 from modules.user.api import UserView
@@ -118,23 +118,27 @@ async def _updated_role(
 class UserController(Controller):
     path = "/users"
     tags = ["users"]
-    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
+    dependencies = CONDITIONS_DEPENDENCY
 
     @get("/", opt=requires("users.list"), summary="List users; search over firstName, lastName and email")
     async def list_users(
         self,
         user_service: UserSvc,
-        list_query: NamedDependency[dict[str, str | None]],
         is_active: IsActiveFilter = None,
         role: RoleFilter = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> UserPage:
         errors = FieldErrors()
         active = parse_bool(errors, "isActive", is_active)
         if role is not None and len(role) > 50:
             errors.add("role", "must be at most 50 characters")
-        params = parse_list_params(list_query, USER_SORTABLE, errors)
-        page = await user_service.page(params, active, role.strip() if role and role.strip() else None)
-        return UserPage.of(page, _views(page.items))
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), USER_SORTABLE, errors)
+        listed = await user_service.page(params, active, role.strip() if role and role.strip() else None)
+        return UserPage.of(listed, _views(listed.items))
 
     @post("/", opt=requires("users.create"), summary="Create a user (role `user` unless roleIds are given)")
     async def create_user(
@@ -220,20 +224,24 @@ class UserController(Controller):
 class RoleController(Controller):
     path = "/roles"
     tags = ["roles"]
-    dependencies = {**LIST_QUERY_DEPENDENCY, **CONDITIONS_DEPENDENCY}
+    dependencies = CONDITIONS_DEPENDENCY
 
     @get("/", opt=requires("roles.list"), summary="List roles (key `data`); search over name and description")
     async def list_roles(
         self,
         role_service: RoleSvc,
-        list_query: NamedDependency[dict[str, str | None]],
         active_only: ActiveOnlyFilter = None,
+        page: PageQuery = None,
+        limit: LimitQuery = None,
+        search: SearchQuery = None,
+        sort_by: SortByQuery = None,
+        sort_order: SortOrderQuery = None,
     ) -> RolePage:
         errors = FieldErrors()
         active = parse_bool(errors, "activeOnly", active_only)
-        params = parse_list_params(list_query, ROLE_SORTABLE, errors)
-        page = await role_service.page(params, active)
-        return RolePage.of(page, [role_out(r) for r in page.items])
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), ROLE_SORTABLE, errors)
+        listed = await role_service.page(params, active)
+        return RolePage.of(listed, [role_out(r) for r in listed.items])
 
     @post("/", opt=requires("roles.create"), summary="Create a role")
     async def create_role(

@@ -1,10 +1,18 @@
-"""The list query parameters (docs/api.md §2) as one dependency every collection route shares."""
+"""The list query parameters (docs/api.md §2) every collection route shares, as parameters of its handler:
+
+    async def list_carriers(self, carrier_reads: Reads, page: PageQuery = None, limit: LimitQuery = None,
+                            search: SearchQuery = None, sort_by: SortByQuery = None, sort_order: SortOrderQuery = None)
+        params = parse_list_params(list_query(page, limit, search, sort_by, sort_order), SORT_FIELDS, errors)
+
+Parameters of the handler, not a dependency: Litestar resolves two dependencies of one route concurrently in a
+task group, which costs a collection route about a quarter of its throughput (benchmarks/README.md), and the
+route already has its module's reads or service as a dependency.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from kernel.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, MAX_SEARCH_LENGTH
@@ -28,15 +36,16 @@ keys as its enum (`PageOut.sort_keys`). The parser accepts a little more than it
 for booleans, an empty value for no filter), never less."""
 
 
-async def provide_list_query(
-    page: Annotated[str | None, QueryParameter(description="Page number, 1 or more (default 1)")] = None,
-    limit: Annotated[str | None, QueryParameter(description="Page size, 1-100 (default 10)")] = None,
-    search: Annotated[str | None, QueryParameter(description="Case-insensitive substring search")] = None,
-    sort_by: Annotated[str | None, QueryParameter(name="sortBy", description="Field to sort by")] = None,
-    sort_order: Annotated[str | None, QueryParameter(name="sortOrder", description="ASC or DESC")] = None,
+PageQuery = Annotated[str | None, QueryParameter(name="page", description="Page number, 1 or more (default 1)")]
+LimitQuery = Annotated[str | None, QueryParameter(name="limit", description="Page size, 1-100 (default 10)")]
+SearchQuery = Annotated[str | None, QueryParameter(name="search", description="Case-insensitive substring search")]
+SortByQuery = Annotated[str | None, QueryParameter(name="sortBy", description="Field to sort by")]
+SortOrderQuery = Annotated[str | None, QueryParameter(name="sortOrder", description="ASC or DESC")]
+
+
+def list_query(
+    page: str | None, limit: str | None, search: str | None, sort_by: str | None, sort_order: str | None
 ) -> dict[str, str | None]:
-    """Raw values; `kernel.paging.parse_list_params` checks them against the resource's whitelist."""
+    """The raw values by wire name; `kernel.paging.parse_list_params` checks them against the resource's
+    whitelist."""
     return {"page": page, "limit": limit, "search": search, "sortBy": sort_by, "sortOrder": sort_order}
-
-
-LIST_QUERY_DEPENDENCY = {LIST_QUERY_KEY: Provide(provide_list_query)}
