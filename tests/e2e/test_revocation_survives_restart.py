@@ -1,5 +1,6 @@
 """Black-box: revoked sessions stay revoked across restarts — of the process (SIGTERM and kill -9), of a Redis
-that keeps nothing on disk, or both — for a logout, a demotion (role change) and a deactivation."""
+that keeps nothing on disk, or both — for a logout, a demotion (role change), a deactivation and a password
+reset."""
 
 from __future__ import annotations
 
@@ -110,16 +111,19 @@ def profile_status(url: str, headers: dict[str, str]) -> int:
     return httpx.get(f"{url}/api/v1/auth/profile", headers=headers, timeout=10).status_code
 
 
-def revoke_three_sessions(url: str) -> dict[str, dict[str, str]]:
-    """Logs out the admin, demotes a manager, deactivates a user; returns the three old tokens' headers."""
+def revoke_sessions(url: str) -> dict[str, dict[str, str]]:
+    """Logs out the admin, demotes a manager, deactivates a user, resets a user's password; returns the four old
+    tokens' headers."""
     admin = login(url, ADMIN)
     roles = {r["name"]: r["id"] for r in httpx.get(f"{url}/api/v1/roles/active", headers=admin).json()["data"]}
-    for email, role in (("demoted@example.com", "manager"), ("deactivated@example.com", "user")):
+    accounts = (("demoted@example.com", "manager"), ("deactivated@example.com", "user"), ("reset@example.com", "user"))
+    for email, role in accounts:
         body = {"email": email, "password": PASSWORD, "firstName": "Old", "lastName": "Token", "roleIds": [roles[role]]}
         created = httpx.post(f"{url}/api/v1/users", json=body, headers=admin)
         assert created.status_code == 201, created.text
     demoted = login(url, {"email": "demoted@example.com", "password": PASSWORD})
     deactivated = login(url, {"email": "deactivated@example.com", "password": PASSWORD})
+    reset = login(url, {"email": "reset@example.com", "password": PASSWORD})
     ids = {
         u["email"]: u["id"] for u in httpx.get(f"{url}/api/v1/users?limit=100", headers=admin).json()["data"]["users"]
     }
@@ -132,9 +136,13 @@ def revoke_three_sessions(url: str) -> dict[str, dict[str, str]]:
         f"{url}/api/v1/users/{ids['deactivated@example.com']}", json={"isActive": False}, headers=admin
     )
     assert deactivate.status_code == 200, deactivate.text
+    new_password = httpx.patch(
+        f"{url}/api/v1/users/{ids['reset@example.com']}", json={"password": "Other-Horse-43"}, headers=admin
+    )
+    assert new_password.status_code == 200, new_password.text
     assert httpx.post(f"{url}/api/v1/auth/logout", headers=admin).status_code == 200
 
-    tokens = {"logged out": admin, "demoted": demoted, "deactivated": deactivated}
+    tokens = {"logged out": admin, "demoted": demoted, "deactivated": deactivated, "password reset": reset}
     for what, headers in tokens.items():
         assert profile_status(url, headers) == 401, what
     return tokens
@@ -145,7 +153,7 @@ def test_revoked_sessions_stay_revoked_after_a_restart_on_the_embedded_default(
     tmp_path: Path, how: signal.Signals
 ) -> None:
     with serving(tmp_path) as first:
-        tokens = revoke_three_sessions(first.url)
+        tokens = revoke_sessions(first.url)
         stop(first, how)
     with serving(tmp_path) as second:
         for what, headers in tokens.items():
@@ -155,7 +163,7 @@ def test_revoked_sessions_stay_revoked_after_a_restart_on_the_embedded_default(
 
 def test_revoked_sessions_stay_revoked_when_redis_restarts_empty(tmp_path: Path) -> None:
     with own_redis() as redis, serving(tmp_path, REDIS_URL=redis.url) as server:
-        tokens = revoke_three_sessions(server.url)
+        tokens = revoke_sessions(server.url)
         redis.stop()
         redis.start()  # the same address, nothing kept
         time.sleep(1.5)  # the process finds the cache emptied and fills it again from the record
@@ -166,7 +174,7 @@ def test_revoked_sessions_stay_revoked_when_redis_restarts_empty(tmp_path: Path)
 def test_revoked_sessions_stay_revoked_when_process_and_redis_restart(tmp_path: Path) -> None:
     with own_redis() as redis:
         with serving(tmp_path, REDIS_URL=redis.url) as first:
-            tokens = revoke_three_sessions(first.url)
+            tokens = revoke_sessions(first.url)
             stop(first, signal.SIGKILL)
         redis.stop()
         redis.start()
