@@ -8,7 +8,9 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,16 +166,34 @@ def run(host: str, port: int, modules_: str | None, workers: int) -> None:
     if workers == 1:
         uvicorn.run(serving_app(), **server_options)
     else:
-        # A worker that has not answered the supervisor's ping within the timeout is killed and replaced. It
-        # answers only once its imports are done, which on a busy machine takes longer than uvicorn's 5 s
-        # default, and then the workers are killed and restarted for ever.
-        uvicorn.run(
-            "bootstrap.cli:serving_app",
-            factory=True,
-            workers=workers,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-            **server_options,
-        )
+        with _shared_metrics():
+            # A worker that has not answered the supervisor's ping within the timeout is killed and replaced.
+            # It answers only once its imports are done, which on a busy machine takes longer than uvicorn's
+            # 5 s default, and then the workers are killed and restarted for ever.
+            uvicorn.run(
+                "bootstrap.cli:serving_app",
+                factory=True,
+                workers=workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **server_options,
+            )
+
+
+@contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """Workers count their request metrics in files of one directory, and a scrape answered by any worker sums
+    them (prometheus_client's multiprocess mode, kernel.http.metrics). A directory the operator set is kept."""
+    from kernel.http.metrics import MULTIPROCESS_DIR_VARIABLE
+
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="freightdesk-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIR_VARIABLE] = directory  # read by each worker as it starts
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR_VARIABLE]
 
 
 def serving_app() -> Litestar:
