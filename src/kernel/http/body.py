@@ -1,8 +1,10 @@
 """Request bodies are JSON as written: checked strictly against the route's schema before the handler runs.
 
 Litestar converts bodies leniently (`"false"` becomes `false`, `"3"` becomes `3`), which hides client bugs and
-breaks the contract that a wrong type is a 400. This `before_request` hook decodes the body once more with
-msgspec in strict mode and turns every failure into the v1 error shape: undecodable input (bytes that are
+breaks the contract that a wrong type is a 400. This `before_request` hook decodes the body with msgspec in
+strict mode and hands what it decoded to Litestar as the request's JSON (its `ScopeState.json`), so a body is
+decoded once: Litestar's conversion to the handler's type passes the converted value through. It turns every
+failure into the v1 error shape: undecodable input (bytes that are
 not UTF-8, lone surrogates, numbers out of range, nesting deep enough to exhaust the decoder's recursion) is
 `Malformed JSON in request body`; a well-formed body that breaks the schema gets `fieldErrors` for each
 bad field. Litestar's own checks (missing body, size limit) still apply afterwards.
@@ -19,6 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.utils.scope.state import ScopeState
 
 from kernel.contracts.errors import ValidationFailed
 from kernel.http.paths import check_integer_path_segments
@@ -61,7 +64,7 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     except RecursionError:
         raise malformed("is nested too deeply") from None
     try:
-        msgspec.convert(raw, data_field.annotation, strict=True)
+        converted = msgspec.convert(raw, data_field.annotation, strict=True)
     except msgspec.ValidationError as exc:
         errors = collect_field_errors(raw, data_field.annotation) or {"body": [humanize(str(exc))]}
         await _add_rule_findings(request, errors, raw, data_field.annotation)
@@ -72,6 +75,7 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         errors = {path: ["must be a number"] for path in numbers_as_text}
         await _add_rule_findings(request, errors, raw, data_field.annotation)
         raise ValidationFailed(errors)
+    ScopeState.from_scope(request.scope).json = converted
 
 
 async def _add_rule_findings(

@@ -10,6 +10,7 @@ import re
 import types
 from collections.abc import Collection
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
@@ -205,15 +206,45 @@ def passing_fields(raw: dict[str, Any], schema: Any, failed: Collection[str] = (
     return passed
 
 
+@cache
+def _members(tp: Any) -> tuple[Any, ...]:
+    inner, _ = _strip_annotated(tp)
+    union = get_origin(inner) in (Union, types.UnionType)
+    return tuple(_strip_annotated(m)[0] for m in (get_args(inner) if union else (inner,)))
+
+
+@cache
+def _struct_field_types(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """The field types of `struct` by wire name (resolving a struct's annotations is slow: once per type)."""
+    return {f.encode_name: f.type for f in msgspec.structs.fields(struct)}
+
+
+@cache
+def _holds_decimal(tp: Any, seen: frozenset[Any] = frozenset()) -> bool:
+    """Whether a `Decimal` occurs anywhere in `tp` (most bodies have none: nothing to walk)."""
+    if tp in seen:
+        return False
+    seen = seen | {tp}
+    for member in _members(tp):
+        if member is Decimal:
+            return True
+        if isinstance(member, type) and issubclass(member, msgspec.Struct):
+            if any(_holds_decimal(t, seen) for t in _struct_field_types(member).values()):
+                return True
+        elif any(_holds_decimal(arg, seen) for arg in get_args(member) if arg is not Ellipsis):
+            return True
+    return False
+
+
 def decimal_strings(raw: Any, tp: Any, path: str = "") -> list[str]:
     """Paths where the schema wants a `Decimal` and the body sent a string: msgspec accepts `"1.5"` for a
     Decimal even in strict mode (a string is its canonical encoding), but money on our wire is a JSON number.
 
     Walks structs, lists, tuples and dict values; a union of several structs is not walked (which member the
     body meant is msgspec's business, and guessing could report a field that is fine)."""
-    inner, _ = _strip_annotated(tp)
-    union = get_origin(inner) in (Union, types.UnionType)
-    members = [_strip_annotated(m)[0] for m in (get_args(inner) if union else (inner,))]
+    if not _holds_decimal(tp):
+        return []
+    members = _members(tp)
     if Decimal in members and str not in members and isinstance(raw, str):
         return [path or "body"]
 
@@ -223,7 +254,7 @@ def decimal_strings(raw: Any, tp: Any, path: str = "") -> list[str]:
     structs = [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
     found: list[str] = []
     if len(structs) == 1 and isinstance(raw, dict):
-        fields = {f.encode_name: f.type for f in msgspec.structs.fields(structs[0])}
+        fields = _struct_field_types(structs[0])
         for key, value in raw.items():
             if key in fields:
                 found += decimal_strings(value, fields[key], at(key))
