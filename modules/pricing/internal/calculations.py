@@ -26,8 +26,8 @@ from modules.pricing.internal.models import CalculationRequest, CalculationRule,
 from modules.pricing.internal.reads import CalculationView
 from modules.pricing.internal.rulebook import RuleBook
 
-_CALCULATIONS = cast(Table, PriceCalculation.__table__)
-_CALCULATION_RULES = cast(Table, CalculationRule.__table__)
+_STORE_CALCULATION = insert(cast(Table, PriceCalculation.__table__))  # statements built once, values per request
+_STORE_APPLIED_RULES = insert(cast(Table, CalculationRule.__table__))
 
 MAX_WEIGHT = Decimal(1_000_000)
 MAX_DISTANCE = Decimal(100_000)
@@ -145,13 +145,13 @@ class CalculationService:
             "updated_at": now,
         }
         # Two Core inserts in the request's transaction: the unit of work would cost this route a third of its CPU.
-        inserted = cast(CursorResult[Any], await self.session.execute(insert(_CALCULATIONS).values(stored)))
+        inserted = cast(CursorResult[Any], await self.session.execute(_STORE_CALCULATION, stored))
         (calculation_id,) = inserted.inserted_primary_key or (None,)
         if calculation_id is None:
             raise RuntimeError("the database reported no id for the stored calculation")
         if result.applied_rules:
             applied = [{"calculation_id": calculation_id, "rule_id": rule.rule_id} for rule in result.applied_rules]
-            await self.session.execute(insert(_CALCULATION_RULES), applied)
+            await self.session.execute(_STORE_APPLIED_RULES, applied)
         await self.session.commit()
         return CalculationView(id=calculation_id, **stored)
 
