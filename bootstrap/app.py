@@ -28,7 +28,7 @@ from kernel.http.health import HEALTH_STATE_KEY, PROCESS_HEALTH_ROUTES
 from kernel.http.metrics import METRICS_PERMISSION, metrics
 from kernel.http.observe import AccessLogMode, observe_requests
 from kernel.http.openapi import OpenAPIDocumentPlugin
-from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard
+from kernel.http.rate_limit import RATE_LIMITER_STATE_KEY, rate_limit_guard, rate_limit_of
 from kernel.logging import configure_logging
 from kernel.remote.client import RemoteModules
 from kernel.remote.server import internal_router
@@ -55,16 +55,24 @@ class UndeclaredAccess(RuntimeError):
 
 
 def check_access_declarations(app: Litestar) -> None:
-    undeclared = [
-        f"{method} {route.path}"
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
-        if isinstance(handler, HTTPRouteHandler) and access_of(handler) is None
-        for method in sorted(handler.http_methods)
-        if method not in {"OPTIONS", "HEAD"}
-    ]
+    """Every route declares its access, and every route that is not public is behind the route guard."""
+    undeclared, unguarded = [], []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            methods = [
+                f"{method} {route.path}" for method in sorted(handler.http_methods) if method not in {"OPTIONS", "HEAD"}
+            ]
+            access = access_of(handler)
+            if access is None:
+                undeclared += methods
+            elif (access != "public" or rate_limit_of(handler)) and route_guard not in handler.resolve_guards():
+                unguarded += methods
     if undeclared:
         raise UndeclaredAccess("routes without an access declaration: " + ", ".join(undeclared))
+    if unguarded:
+        raise UndeclaredAccess("routes outside the route guard: " + ", ".join(unguarded))
 
 
 class RuntimePlugin(InitPluginProtocol):
@@ -119,23 +127,24 @@ def create_app(
 
 def _app_for(runtime: Runtime) -> Litestar:
     settings = runtime.settings
+    # The guard sits on the module routers, not on the app: the process health routes are public, and a guard
+    # costs even a public route a copy of its handler per request (Litestar's guard protocol).
     api = Router(
         path=API_PREFIX,
         route_handlers=[
             *PROCESS_HEALTH_ROUTES,
-            *(route for m in runtime.modules for route in m.assembled.routes),
+            *(Router(path="/", route_handlers=list(m.assembled.routes), guards=[route_guard]) for m in runtime.modules),
         ],
     )
 
     # What the hosted modules provide, for the processes that host their consumers (split mode); open only to
     # a service token, never part of the API or its document.
-    internal = internal_router({m.name: m.assembled.provides for m in runtime.modules})
+    internal = internal_router({m.name: m.assembled.provides for m in runtime.modules}, guards=[route_guard])
 
     app = Litestar(
-        route_handlers=[api, internal, metrics],
+        route_handlers=[api, internal, Router(path="/", route_handlers=[metrics], guards=[route_guard])],
         plugins=[RuntimePlugin(runtime)],
         dependencies={PRINCIPAL_DEPENDENCY: Provide(provide_principal)},
-        guards=[route_guard],
         before_request=check_request,
         # every later reader (rate limits, sessions) sees the client's own address
         middleware=[client_address_middleware(settings.trusted_proxies)] if settings.trusted_proxies else [],

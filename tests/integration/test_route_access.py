@@ -14,7 +14,7 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 
 from bootstrap.app import UndeclaredAccess, check_access_declarations, create_app
-from kernel.http.access import AUTHENTICATED_ONLY, SERVICE_ONLY, access_of
+from kernel.http.access import AUTHENTICATED_ONLY, SERVICE_ONLY, access_of, requires
 from kernel.remote.tokens import ServiceTokens
 from kernel.settings import Settings
 from tests.helpers import bearer, runtime_of, token_for
@@ -122,4 +122,17 @@ def test_an_undeclared_route_stops_the_app_from_starting(tmp_path: object) -> No
     app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
     app.register(sneaky)
     with pytest.raises(UndeclaredAccess, match="/api/v1/sneaky"):
+        check_access_declarations(app)
+
+
+def test_a_guarded_route_outside_the_route_guard_stops_the_app_from_starting(tmp_path: object) -> None:
+    """The planted violation: a route that requires a permission, mounted where the guard does not run."""
+
+    @get("/api/v1/unguarded", opt=requires("carriers.read"))
+    async def unguarded() -> dict[str, str]:
+        return {"open": "door"}
+
+    app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
+    app.register(unguarded)
+    with pytest.raises(UndeclaredAccess, match="outside the route guard: GET /api/v1/unguarded"):
         check_access_declarations(app)
