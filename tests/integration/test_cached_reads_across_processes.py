@@ -1,4 +1,4 @@
-"""Cached carrier and customer reads stay true (kernel.db.read_cache, docs/adr/0012-cached-reads.md).
+"""Cached carrier and customer reads stay true (kernel.db.read_cache, docs/adr/0013-cached-reads.md).
 
 Two apps built from the same settings model two processes (uvicorn workers, or replicas): each has its own
 read caches and version watchers, and only the databases are shared. Every test warms the caches of both, writes

@@ -1,7 +1,7 @@
 """Reads kept in memory until the data they came from changes, in whichever process it changed.
 
 A module whose reads carry the traffic (carrier by id, the first page of a list, a count, the active carriers)
-keeps their results in a `ReadCache` and drops them all when its data changes. The rule (docs/adr/0012):
+keeps their results in a `ReadCache` and drops them all when its data changes. The rule (docs/adr/0013-cached-reads.md):
 
 - every write that changes what the reads return calls `cache.changing(session)` in its transaction. When that
   transaction commits, the cache's version in the module's database is bumped in it first (`kernel.db.versions`,
