@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -125,14 +126,22 @@ def test_an_undeclared_route_stops_the_app_from_starting(tmp_path: object) -> No
         check_access_declarations(app)
 
 
-def test_a_guarded_route_outside_the_route_guard_stops_the_app_from_starting(tmp_path: object) -> None:
-    """The planted violation: a route that requires a permission, mounted where the guard does not run."""
+async def skip_the_checks(_request: Any) -> None:
+    """A route's own before_request hook, which would replace the app's."""
 
-    @get("/api/v1/unguarded", opt=requires("carriers.read"))
-    async def unguarded() -> dict[str, str]:
+
+@pytest.mark.parametrize("replacement", [{"before_request": skip_the_checks}, {"cache": 60}])
+def test_a_route_that_would_skip_the_access_check_stops_the_app_from_starting(
+    tmp_path: object, replacement: dict[str, Any]
+) -> None:
+    """The planted violations: a route with a before_request hook of its own (it replaces the app's, which
+    checks access), or one answered from Litestar's response cache (looked up before that hook)."""
+
+    @get("/api/v1/unchecked", opt=requires("carriers.read"), **replacement)
+    async def unchecked() -> dict[str, str]:
         return {"open": "door"}
 
     app = create_app(Settings.from_mapping({"FREIGHTDESK_DATA_DIR": str(tmp_path)}))
-    app.register(unguarded)
-    with pytest.raises(UndeclaredAccess, match="outside the route guard: GET /api/v1/unguarded"):
+    app.register(unchecked)
+    with pytest.raises(UndeclaredAccess, match="skip the access check: GET /api/v1/unchecked"):
         check_access_declarations(app)

@@ -8,13 +8,12 @@ answer without the success envelope: the body of a 200 is the return value itsel
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import Guard
 
 from kernel.contracts.errors import DomainError
 from kernel.http.access import SERVICE
@@ -70,10 +69,10 @@ def _hosted_route(provided: Provided) -> HTTPRouteHandler:
     return get(HOSTED_PATH, opt=SERVICE, include_in_schema=False)(hosted)
 
 
-def internal_router(provided: Provided, guards: Sequence[Guard] = ()) -> Router:
-    """Every internal route of this process, under `INTERNAL_PREFIX`, behind `guards`."""
+def internal_router(provided: Provided) -> Router:
+    """Every internal route of this process, under `INTERNAL_PREFIX`."""
     handlers = [_hosted_route(provided)]
     for module, protocols in provided.items():
         for protocol, implementation in protocols.items():
             handlers.extend(_call_route(spec, implementation) for spec in protocol_methods(module, protocol))
-    return Router(path=INTERNAL_PREFIX, route_handlers=handlers, include_in_schema=False, guards=list(guards))
+    return Router(path=INTERNAL_PREFIX, route_handlers=handlers, include_in_schema=False)
