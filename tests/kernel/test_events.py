@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -213,6 +213,44 @@ async def test_running_relay_is_woken_by_the_commit(sessions: async_sessionmaker
         await relay.stop()
 
 
+async def until_published(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
+    for _ in range(200):
+        if await statuses(sessions) == [PUBLISHED] * count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not published: {await statuses(sessions)}")
+
+
+async def test_sqlite_connections_of_the_pool_keep_full_durability(
+    backend: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The relay commits its leases at `synchronous=NORMAL` on a connection of its own; the pooled ones, which
+    producers' and handlers' transactions use, stay at FULL (2) whatever the relay did."""
+    if backend != "sqlite":
+        pytest.skip("a SQLite setting")
+    _, relay = wire(sessions, Flaky())
+    relay.start()
+    try:
+        for n in range(3):
+            await publish(sessions, f"event {n}")
+            await until_published(sessions, n + 1)
+    finally:
+        await relay.stop()
+    await publish(sessions, "one pass")
+    await relay.relay_pending()
+    await until_published(sessions, 4)
+
+    pooled = engine.pool.checkedin()  # type: ignore[attr-defined]
+    connections = [await engine.connect() for _ in range(pooled)]
+    try:
+        levels = [await connection.scalar(text("PRAGMA synchronous")) for connection in connections]
+    finally:
+        for connection in connections:
+            await connection.close()
+    assert pooled >= 1
+    assert levels == [2] * pooled
+
+
 async def test_expired_lease_is_claimed_again(sessions: async_sessionmaker[AsyncSession]) -> None:
     """A relay that died after claiming leaves a lease; once it runs out, another relay delivers the row."""
     handler = Flaky()
@@ -294,3 +332,38 @@ async def test_relays_of_several_replicas_never_claim_the_same_event(
     assert len(recorder.delivered) == 400
     assert len(set(recorder.delivered)) == 400
     assert set(await statuses(sessions)) == {PUBLISHED}
+
+
+class Peeking(Recorder):
+    """A transport that, while it delivers an event, lets another relay try to claim."""
+
+    def __init__(self, other: OutboxRelay) -> None:
+        super().__init__()
+        self.other = other
+        self.claimed_meanwhile: list[list[tuple[int, EventEnvelope]]] = []
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        self.claimed_meanwhile.append(await self.other._claim())
+        await super().publish(envelope)
+
+
+async def test_another_relay_claims_nothing_while_an_event_is_delivered(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """On MariaDB the lease commits while the delivery already runs; until it has, the row lock holds the other
+    relays off. Either way a second relay finds nothing to claim during the delivery."""
+    await publish(sessions, "in flight")
+    replica = create_async_engine(engine.url)
+    configure_engine(replica)
+    try:
+        async with replica.connect():  # a pooled connection ready: the other claim goes out at once
+            pass
+        other = OutboxRelay(probe_outbox, async_sessionmaker(replica, expire_on_commit=False), Recorder())
+        peeking = Peeking(other)
+        relay = OutboxRelay(probe_outbox, sessions, peeking)
+        assert await relay.relay_pending() == 1
+    finally:
+        await replica.dispose()
+    assert peeking.claimed_meanwhile == [[]]
+    assert len(peeking.delivered) == 1
+    assert await statuses(sessions) == [PUBLISHED]
