@@ -21,8 +21,8 @@ Run on demand, not in CI:
 SQLite files in a temporary directory by default; with `--mysql-url` both modules use that (existing, empty or
 throwaway) MariaDB database. Each module has its own engine, built as the process builds it. Redis keys live
 under a prefix of the run's own (`fdbench:<random>:`) and are deleted at the end. Results go to stdout and to
-`benchmarks/results/event_latency.{md,json}`; exit code 0 when both targets pass, 2 when one is missed, 1 when
-the benchmark could not run.
+`benchmarks/results/event_latency.{md,json}` (`event_latency_mariadb.{md,json}` with `--mysql-url`); exit
+code 0 when both targets pass, 2 when one is missed, 1 when the benchmark could not run.
 """
 
 from __future__ import annotations
@@ -426,8 +426,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     text_ = markdown(report)
-    (RESULTS_DIR / "event_latency.md").write_text(text_, encoding="utf-8")
-    (RESULTS_DIR / "event_latency.json").write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    stem = "event_latency_mariadb" if options.mysql_url else "event_latency"
+    (RESULTS_DIR / f"{stem}.md").write_text(text_, encoding="utf-8")
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
     print(text_)
     return 0 if report.verdict == "pass" else 2
 
