@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Update, and_, case, func, literal, null, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
@@ -86,6 +86,7 @@ class OutboxRelay:
         self._closing: set[asyncio.Task[None]] = set()
         self._own: AsyncConnection | None = None
         self._own_lock = asyncio.Lock()
+        self._statements = _Statements(outbox.record)
 
     async def relay_pending(self) -> int:
         """Deliver what is due now; returns how many rows were handled (published, retried or dead), once
@@ -157,6 +158,7 @@ class OutboxRelay:
         if self._own is None:
             connection = await _engine_of(self.session_maker).connect()
             try:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 for pragma in RELAY_SQLITE_PRAGMAS:
                     await connection.exec_driver_sql(pragma)
             except BaseException:
@@ -266,6 +268,7 @@ class _Lease:
         self.record = relay.outbox.record
         self.engine = _engine_of(relay.session_maker)
         self.sqlite = self.engine.dialect.name == "sqlite"
+        self.statements = relay._statements
         self.published: list[int] = []
         """Delivered rows whose outcome the next claim, or the end of the pass, records."""
         self._connection: AsyncConnection | None = None
@@ -290,36 +293,47 @@ class _Lease:
 
     async def claim(self, limit: int) -> list[tuple[int, EventEnvelope]]:
         await self.settle()
-        record, connection = self.record, self.connection
+        connection, statements = self.connection, self.statements
         now = datetime.now(UTC)
+        lease_end = now + LEASE
         done, self.published = self.published, []
-        due = and_(record.status == PENDING, record.available_at <= now)
+        due = {"now": now, "lease_end": lease_end, "limit": limit}
         rows: list[Any]
         if self.sqlite:
-            next_due = select(record.id).where(due).order_by(record.id).limit(limit).scalar_subquery()
-            statement = _recording(record, next_due, done, now).returning(*_envelope_columns(record))
-            returned = (await connection.execute(statement)).all()
-            await connection.commit()
+            # Autocommit: the statement is its own transaction, committed (without a sync) when it ends.
+            if done:
+                claimed = statements.claim_recording, {**due, "published": done, "recorded_at": now}
+            else:
+                claimed = statements.claim, due
+            returned = (await connection.execute(*claimed)).all()
             recorded = set(done)
             rows = sorted((row for row in returned if row.id not in recorded), key=lambda row: row.id)
         else:
-            selected = select(*_envelope_columns(record)).where(due).order_by(record.id).limit(limit)
-            rows = list((await connection.execute(selected.with_for_update(skip_locked=True))).all())
+            rows = list((await connection.execute(statements.select_due, due)).all())
             if rows or done:
-                self._committing = asyncio.create_task(self._commit([row.id for row in rows], done, now))
+                leased = [row.id for row in rows]
+                self._committing = asyncio.create_task(self._commit(leased, lease_end, done, now))
             else:
                 await connection.commit()
         return [(row.id, envelope_of(row)) for row in rows]
 
-    async def _commit(self, leased: list[int], published: list[int], now: datetime) -> None:
+    async def _commit(self, leased: list[int], lease_end: datetime, published: list[int], now: datetime) -> None:
         """MariaDB/MySQL: commit the lease, then record the previous deliveries in a transaction of their own,
         which holds no lock while it waits for one (merged into the lease's, two relays could each hold what
         the other's statement waits for)."""
         if leased:
-            await self.connection.execute(_recording(self.record, leased, [], now))
+            await self.connection.execute(self.statements.lease, {"leased": leased, "lease_end": lease_end})
             await self.connection.commit()
         if published:
-            await self.connection.execute(_recording(self.record, [], published, now))
+            await self._record_published(published, now)
+
+    async def _record_published(self, published: list[int], now: datetime) -> None:
+        await self.connection.execute(self.statements.publish, {"published": published, "recorded_at": now})
+        await self._end_transaction()
+
+    async def _end_transaction(self) -> None:
+        """Commit (SQLite's relay connection autocommits every statement: nothing to do)."""
+        if not self.sqlite:
             await self.connection.commit()
 
     async def settle(self) -> None:
@@ -340,7 +354,7 @@ class _Lease:
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
             )
         )
-        await self.connection.commit()
+        await self._end_transaction()
 
     async def record_failure(self, row_id: int, exc: Exception) -> None:
         """One more attempt counted: due again after the backoff, or dead after the last attempt."""
@@ -352,7 +366,7 @@ class _Lease:
             )
         ).first()
         if row is None:
-            await self.connection.commit()
+            await self._end_transaction()
             return
         attempts = row.attempts + 1
         changes: dict[str, Any] = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
@@ -366,7 +380,7 @@ class _Lease:
             delay = backoff_seconds(attempts, relay.backoff_base)
             changes["available_at"] = datetime.now(UTC) + timedelta(seconds=delay)
         await self.connection.execute(update(record).where(record.id == row_id).values(changes))
-        await self.connection.commit()
+        await self._end_transaction()
 
     async def close(self, *, record: bool, keep: bool = False, failed: bool = False) -> None:
         """Record the deliveries not recorded yet (`record`), then end the pass: SQLite keeps its connection for
@@ -378,8 +392,7 @@ class _Lease:
             await self.settle()
             if record and self.published:
                 done, self.published = self.published, []
-                await self.connection.execute(_recording(self.record, [], done, datetime.now(UTC)))
-                await self.connection.commit()
+                await self._record_published(done, datetime.now(UTC))
         except Exception:
             tell, failed = not failed, True
             if tell:
@@ -410,41 +423,55 @@ async def _discard(connection: AsyncConnection) -> None:
     await connection.close()
 
 
-def _envelope_columns(record: Any) -> list[Any]:
-    return [
-        record.id,
-        record.event_id,
-        record.event_type,
-        record.event_version,
-        record.producer,
-        record.correlation_id,
-        record.occurred_at,
-        record.payload,
-    ]
+class _Statements:
+    """The relay's statements for one outbox table, built once (parameters: `now`, `lease_end`, `limit`,
+    `published` and `recorded_at`, `leased`)."""
 
-
-def _recording(record: Any, leased: list[int] | ScalarSelect[Any], published: list[int], now: datetime) -> Update:
-    """One statement: lease the rows `leased` (their ids, or a subquery that picks them) until `now` + LEASE,
-    and mark the rows `published` published. Given ids, it finds the rows by primary key alone (on
-    MariaDB/MySQL it then locks no other row)."""
-    lease_end = literal(now + LEASE, record.available_at.type)
-    published_at = literal(now, record.published_at.type)
-    if not published:
-        return update(record).where(record.id.in_(leased)).values(available_at=lease_end)
-    done = record.id.in_(published)
-    if isinstance(leased, list) and not leased:
-        return update(record).where(done).values(status=PUBLISHED, published_at=published_at, last_error=None)
-    rows = record.id.in_([*published, *leased]) if isinstance(leased, list) else or_(done, record.id.in_(leased))
-    return (
-        update(record)
-        .where(rows)
-        .values(
-            status=case((done, PUBLISHED), else_=record.status),
-            published_at=case((done, published_at), else_=record.published_at),
-            last_error=case((done, null()), else_=record.last_error),
-            available_at=case((done, record.available_at), else_=lease_end),
+    def __init__(self, record: Any) -> None:
+        when = record.available_at.type
+        now, lease_end = bindparam("now", type_=when), bindparam("lease_end", type_=when)
+        due = and_(record.status == PENDING, record.available_at <= now)
+        first_due = select(record.id).where(due).order_by(record.id).limit(bindparam("limit", type_=Integer))
+        published = record.id.in_(bindparam("published", expanding=True))
+        recorded_at = bindparam("recorded_at", type_=record.published_at.type)
+        columns = [
+            record.id,
+            record.event_id,
+            record.event_type,
+            record.event_version,
+            record.producer,
+            record.correlation_id,
+            record.occurred_at,
+            record.payload,
+        ]
+        # SQLite: lease the first due rows and return them, in one statement.
+        self.claim = (
+            update(record)
+            .where(record.id.in_(first_due.scalar_subquery()))
+            .values(available_at=lease_end)
+            .returning(*columns)
         )
-    )
+        # The same, also marking the previous deliveries published.
+        self.claim_recording = (
+            update(record)
+            .where(or_(published, record.id.in_(first_due.scalar_subquery())))
+            .values(
+                status=case((published, PUBLISHED), else_=record.status),
+                published_at=case((published, recorded_at), else_=record.published_at),
+                last_error=case((published, null()), else_=record.last_error),
+                available_at=case((published, record.available_at), else_=lease_end),
+            )
+            .returning(*columns)
+        )
+        # MariaDB/MySQL: lock and read the first due rows, then lease them by primary key.
+        self.select_due = select(*columns).where(due).order_by(record.id).limit(bindparam("limit", type_=Integer))
+        self.select_due = self.select_due.with_for_update(skip_locked=True)
+        self.lease = (
+            update(record).where(record.id.in_(bindparam("leased", expanding=True))).values(available_at=lease_end)
+        )
+        self.publish = (
+            update(record).where(published).values(status=PUBLISHED, published_at=recorded_at, last_error=None)
+        )
 
 
 async def replay_dead_letters(
