@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -347,6 +348,10 @@ async def run(options: Options) -> Report:
             for name in options.transports:
                 await prepare(producer_engine, SendBase)
                 await prepare(consumer_engine, ReceiveBase)
+                # As a served process does once it is built (`freightdesk run`): what exists now lives as long
+                # as the process, and full collections should not rescan it in the middle of the measurement.
+                gc.collect()
+                gc.freeze()
                 log(f"{name}: {options.warmup} untimed, then {options.events} timed events")
                 samples = await measure(name, builders[name](), producer, consumer, options)
                 report.results[name] = summary_ms(samples)
