@@ -22,7 +22,7 @@ from kernel.db.base import IntPrimaryKey, module_metadata
 from kernel.db.config import configure_engine
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Inbox, Outbox
-from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, replay_dead_letters
+from kernel.events.relay import OutboxRelay, _Lease, backoff_seconds, outbox_stats, replay_dead_letters
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
 from tests.conftest import require_service
 from tests.isolation import MYSQL_URL, mysql_database_url, recreate_mysql_databases, run_database_name
@@ -367,3 +367,28 @@ async def test_another_relay_claims_nothing_while_an_event_is_delivered(
     assert peeking.claimed_meanwhile == [[]]
     assert len(peeking.delivered) == 1
     assert await statuses(sessions) == [PUBLISHED]
+
+
+async def test_a_relay_killed_before_its_lease_committed_leaves_the_rows_due_at_once(
+    backend: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """MariaDB: the lease commits while the delivery runs. A relay that dies before that commit landed takes its
+    connection with it; the server rolls the claim back, so another relay may take the rows at once instead of
+    waiting for a lease."""
+    if backend != "mysql":
+        pytest.skip("SQLite commits the lease before delivering")
+    await publish(sessions, "orphan")
+    lease = _Lease(OutboxRelay(probe_outbox, sessions, Recorder()))
+    await lease.open()
+    assert len(await lease.claim(10)) == 1
+    if lease._committing is not None:
+        lease._committing.cancel()  # the process dies before the lease's UPDATE is sent...
+    await lease.connection.invalidate()  # ...and its connection with it
+    await lease.connection.close()
+
+    other = OutboxRelay(probe_outbox, sessions, Recorder())
+    for _ in range(100):  # the server notices the dropped connection within moments
+        if claimed := await other._claim():
+            break
+        await asyncio.sleep(0.02)
+    assert [envelope.payload["label"] for _, envelope in claimed] == ["orphan"]
