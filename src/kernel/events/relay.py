@@ -195,7 +195,8 @@ class OutboxRelay:
                         log.warning("outbox relay recovered", extra={"module_name": self.outbox.module})
                     failing = False
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=self.interval)
+                    async with asyncio.timeout(self.interval):
+                        await wake.wait()
                 wake.clear()
         finally:
             self.outbox.forget(wake)

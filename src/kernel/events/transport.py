@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -83,13 +82,13 @@ async def deliver_once(bound: BoundSubscription, envelope: EventEnvelope) -> boo
 
     The inbox row is written first, in the handler's transaction: a duplicate fails on its key (one round trip,
     no read before it), and a concurrent delivery of the same event waits for the first one's outcome."""
-    inbox = bound.inbox.record
     previous = current_correlation_id()
     set_correlation_id(envelope.correlation_id)
     try:
         async with bound.session_maker() as session:
             try:
-                await session.execute(insert(inbox).values(event_id=envelope.id, handler=bound.name))
+                connection = await session.connection()  # the session's transaction, without the ORM's work
+                await connection.execute(bound.inbox.insert, {"event_id": envelope.id, "handler": bound.name})
             except IntegrityError:
                 await session.rollback()
                 return False  # handled already, or by a concurrent delivery that committed first
