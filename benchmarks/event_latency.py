@@ -229,7 +229,7 @@ def engine_for(module: str, url: str, base: type[DeclarativeBase]) -> AsyncEngin
 
 async def round_trip_ms(engine: AsyncEngine, count: int = 200) -> float:
     """Median of `SELECT 1` on one connection: the price of one database round trip on this machine right now
-    (the relay and the inbox make two to four before a handler starts)."""
+    (the relay and the inbox make two or three before a handler starts)."""
     samples = []
     async with engine.connect() as connection:
         for _ in range(count):
@@ -394,7 +394,7 @@ def markdown(report: Report) -> str:
         f"- Databases: {s['database']}" + (f"; Redis {s['redis']}" if "redis" in s else ""),
         f"- One database round trip (`SELECT 1`, median, before the run): {s['round_trip_ms']:.3f} ms; before a "
         "handler starts the relay and the inbox make two on MariaDB (the lease's commit overlaps the delivery) and "
-        "four hops to the driver's thread on SQLite, so a busy machine shows here first",
+        "three hops to the driver's thread on SQLite, so a busy machine shows here first",
         f"- Workload: {s['warmup']} untimed events, then {s['events']} timed ones per transport, one at a time "
         f"({s['gap_ms']} ms from the end of one delivery, its handler's commit, to the commit of the next); the "
         "clock runs from the "
