@@ -264,14 +264,15 @@ def machine_info() -> dict[str, str]:
 
 
 def git_describe() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=10,
-    )
-    return done.stdout.strip() or "unknown"
+    """The revision, `-dirty` when files other than the results themselves (which every run rewrites) differ."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False, timeout=10)
+        return done.stdout.strip()
+
+    revision = git("describe", "--always") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
+    return f"{revision}-dirty" if changed else revision
 
 
 async def redis_version(url: str) -> str:
