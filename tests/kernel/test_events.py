@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -22,7 +22,7 @@ from kernel.db.base import IntPrimaryKey, module_metadata
 from kernel.db.config import configure_engine
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Inbox, Outbox
-from kernel.events.relay import OutboxRelay, backoff_seconds, outbox_stats, replay_dead_letters
+from kernel.events.relay import OutboxRelay, _Lease, backoff_seconds, outbox_stats, replay_dead_letters
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
 from tests.conftest import require_service
 from tests.isolation import MYSQL_URL, mysql_database_url, recreate_mysql_databases, run_database_name
@@ -213,6 +213,44 @@ async def test_running_relay_is_woken_by_the_commit(sessions: async_sessionmaker
         await relay.stop()
 
 
+async def until_published(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
+    for _ in range(200):
+        if await statuses(sessions) == [PUBLISHED] * count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not published: {await statuses(sessions)}")
+
+
+async def test_sqlite_connections_of_the_pool_keep_full_durability(
+    backend: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The relay commits its leases at `synchronous=NORMAL` on a connection of its own; the pooled ones, which
+    producers' and handlers' transactions use, stay at FULL (2) whatever the relay did."""
+    if backend != "sqlite":
+        pytest.skip("a SQLite setting")
+    _, relay = wire(sessions, Flaky())
+    relay.start()
+    try:
+        for n in range(3):
+            await publish(sessions, f"event {n}")
+            await until_published(sessions, n + 1)
+    finally:
+        await relay.stop()
+    await publish(sessions, "one pass")
+    await relay.relay_pending()
+    await until_published(sessions, 4)
+
+    pooled = engine.pool.checkedin()  # type: ignore[attr-defined]
+    connections = [await engine.connect() for _ in range(pooled)]
+    try:
+        levels = [await connection.scalar(text("PRAGMA synchronous")) for connection in connections]
+    finally:
+        for connection in connections:
+            await connection.close()
+    assert pooled >= 1
+    assert levels == [2] * pooled
+
+
 async def test_expired_lease_is_claimed_again(sessions: async_sessionmaker[AsyncSession]) -> None:
     """A relay that died after claiming leaves a lease; once it runs out, another relay delivers the row."""
     handler = Flaky()
@@ -294,3 +332,63 @@ async def test_relays_of_several_replicas_never_claim_the_same_event(
     assert len(recorder.delivered) == 400
     assert len(set(recorder.delivered)) == 400
     assert set(await statuses(sessions)) == {PUBLISHED}
+
+
+class Peeking(Recorder):
+    """A transport that, while it delivers an event, lets another relay try to claim."""
+
+    def __init__(self, other: OutboxRelay) -> None:
+        super().__init__()
+        self.other = other
+        self.claimed_meanwhile: list[list[tuple[int, EventEnvelope]]] = []
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        self.claimed_meanwhile.append(await self.other._claim())
+        await super().publish(envelope)
+
+
+async def test_another_relay_claims_nothing_while_an_event_is_delivered(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """On MariaDB the lease commits while the delivery already runs; until it has, the row lock holds the other
+    relays off. Either way a second relay finds nothing to claim during the delivery."""
+    await publish(sessions, "in flight")
+    replica = create_async_engine(engine.url)
+    configure_engine(replica)
+    try:
+        async with replica.connect():  # a pooled connection ready: the other claim goes out at once
+            pass
+        other = OutboxRelay(probe_outbox, async_sessionmaker(replica, expire_on_commit=False), Recorder())
+        peeking = Peeking(other)
+        relay = OutboxRelay(probe_outbox, sessions, peeking)
+        assert await relay.relay_pending() == 1
+    finally:
+        await replica.dispose()
+    assert peeking.claimed_meanwhile == [[]]
+    assert len(peeking.delivered) == 1
+    assert await statuses(sessions) == [PUBLISHED]
+
+
+async def test_a_relay_killed_before_its_lease_committed_leaves_the_rows_due_at_once(
+    backend: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """MariaDB: the lease commits while the delivery runs. A relay that dies before that commit landed takes its
+    connection with it; the server rolls the claim back, so another relay may take the rows at once instead of
+    waiting for a lease."""
+    if backend != "mysql":
+        pytest.skip("SQLite commits the lease before delivering")
+    await publish(sessions, "orphan")
+    lease = _Lease(OutboxRelay(probe_outbox, sessions, Recorder()))
+    await lease.open()
+    assert len(await lease.claim(10)) == 1
+    if lease._committing is not None:
+        lease._committing.cancel()  # the process dies before the lease's UPDATE is sent...
+    await lease.connection.invalidate()  # ...and its connection with it
+    await lease.connection.close()
+
+    other = OutboxRelay(probe_outbox, sessions, Recorder())
+    for _ in range(100):  # the server notices the dropped connection within moments
+        if claimed := await other._claim():
+            break
+        await asyncio.sleep(0.02)
+    assert [envelope.payload["label"] for _, envelope in claimed] == ["orphan"]

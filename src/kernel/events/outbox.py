@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import Index, Integer, PrimaryKeyConstraint, String, Text, event
+from sqlalchemy import Index, Integer, PrimaryKeyConstraint, String, Text, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -136,6 +136,8 @@ class Inbox:
     def __init__(self, module: str, record: type[Any]) -> None:
         self.module = module
         self.record = record
+        self.insert = insert(record)
+        """Built once: the row `deliver_once` writes first in each handler's transaction."""
 
     @classmethod
     def for_base(cls, base: type[DeclarativeBase]) -> Inbox:

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -79,24 +78,21 @@ class EventTransport(Protocol):
 
 
 async def deliver_once(bound: BoundSubscription, envelope: EventEnvelope) -> bool:
-    """Run one handler for one event, exactly once per (event, handler). Returns False for a duplicate."""
-    inbox = bound.inbox.record
+    """Run one handler for one event, exactly once per (event, handler). Returns False for a duplicate.
+
+    The inbox row is written first, in the handler's transaction: a duplicate fails on its key (one round trip,
+    no read before it), and a concurrent delivery of the same event waits for the first one's outcome."""
     previous = current_correlation_id()
     set_correlation_id(envelope.correlation_id)
     try:
         async with bound.session_maker() as session:
-            seen = await session.scalar(
-                select(inbox.event_id).where(inbox.event_id == envelope.id, inbox.handler == bound.name)
-            )
-            if seen is not None:
-                return False
-            event: IntegrationEvent = envelope.open(bound.subscription.event)
             try:
-                session.add(inbox(event_id=envelope.id, handler=bound.name))
-                await session.flush()
+                connection = await session.connection()  # the session's transaction, without the ORM's work
+                await connection.execute(bound.inbox.insert, {"event_id": envelope.id, "handler": bound.name})
             except IntegrityError:
                 await session.rollback()
-                return False  # a concurrent delivery got there first
+                return False  # handled already, or by a concurrent delivery that committed first
+            event: IntegrationEvent = envelope.open(bound.subscription.event)
             await bound.subscription.handler(session, event, envelope)
             await session.commit()
             return True
