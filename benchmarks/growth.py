@@ -195,8 +195,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "history_by_customer",
         "GET /pricing/calculations?customerId=<id>",
-        "a random customer (200 of them)",
-        lambda d, s: [_get(CALCULATIONS, customerId=c, limit=LIMIT) for c in d.customer_ids],
+        "a random customer with calculations (200 of them)",
+        lambda d, s: [
+            _get(CALCULATIONS, customerId=c, limit=LIMIT) for c in d.customers_with_calculations or d.customer_ids
+        ],
     ),
     Operation(
         "history_by_week",
@@ -478,6 +480,8 @@ def measure(settings: Settings, by_scale: Mapping[str, Dataset], servers: Mappin
     load = LoadSettings(settings.load_generator, connections=1, threads=1, timeout_s=30.0)
     routes: dict[tuple[str, str], Route] = {}
     first_calls: dict[str, dict[str, float]] = {}
+    items: dict[str, dict[str, float]] = {}
+    """operation → scale → rows a page held, on average over up to 20 of its requests"""
     for scale, server in servers.items():
         dataset = by_scale[scale]
         # What the first request after a start pays once: the history's day counts on a fresh database, the
@@ -488,8 +492,13 @@ def measure(settings: Settings, by_scale: Mapping[str, Dataset], servers: Mappin
         }
         for operation in ALL_OPERATIONS:
             calls = operation.calls(dataset, server)
-            for call in calls[:3]:
+            answers = [
                 expect(server, call.method, call.path, call.body, 201 if call.method == "POST" else 200)
+                for call in calls[:20]
+            ]
+            listed = [len(items) for answer in answers for items in answer.values() if isinstance(items, list)]
+            if listed and operation.key != CALCULATE.key:
+                items.setdefault(operation.key, {})[scale] = round(statistics.mean(listed), 1)
             routes[operation.key, scale] = route_of(f"{operation.key}-{scale}", calls)
     with tempfile.TemporaryDirectory(prefix="fdbench-growth-wrk-") as temp:
         workdir = Path(temp)
@@ -517,7 +526,7 @@ def measure(settings: Settings, by_scale: Mapping[str, Dataset], servers: Mappin
         for round_number in range(1, settings.rounds + 1):
             run(CALCULATE, round_number, ("small", "full") if round_number % 2 else ("full", "small"))
     return {
-        "operations": summarize(runs, settings.rounds),
+        "operations": summarize(runs, settings.rounds, items),
         "runs": runs,
         "first_calls_ms": first_calls,
         "rss_mb": {},
@@ -537,7 +546,9 @@ def _result(result: LoadResult) -> dict[str, Any]:
     }
 
 
-def summarize(runs: Sequence[dict[str, Any]], rounds: int) -> list[dict[str, Any]]:
+def summarize(
+    runs: Sequence[dict[str, Any]], rounds: int, items: Mapping[str, Mapping[str, float]]
+) -> list[dict[str, Any]]:
     summary = []
     for operation in ALL_OPERATIONS:
         mine = [r for r in runs if r["operation"] == operation.key]
@@ -568,6 +579,7 @@ def summarize(runs: Sequence[dict[str, Any]], rounds: int) -> list[dict[str, Any
                 "ratio_p50_range": [round(min(ratios), 2), round(max(ratios), 2)] if ratios else None,
                 "ratio_cpu": round(statistics.median(cpu_ratios), 2) if cpu_ratios else None,
                 "within_target": ratio is not None and ratio <= TARGET_RATIO,
+                "rows_per_page": dict(items.get(operation.key, {})),
             }
         )
     return summary
@@ -611,14 +623,17 @@ def markdown(report: Mapping[str, Any]) -> str:
         "",
         "## Operations",
         "",
-        "| operation | request | small p50 ms | full p50 ms | ratio (range) | small CPU ms/req | full CPU ms/req | "
-        "CPU ratio | within 2x |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| operation | request | rows per page, small / full | small p50 ms | full p50 ms | ratio (range) | "
+        "small CPU ms/req | full CPU ms/req | CPU ratio | within 2x |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for op in report["operations"]:
         spread = op["ratio_p50_range"] or [None, None]
+        rows = op.get("rows_per_page") or {}
+        shown_rows = f"{rows['small']:g} / {rows['full']:g}" if {"small", "full"} <= rows.keys() else "-"
         lines.append(
-            f"| {op['operation']} | `{op['request']}` | {op['small']['p50_ms']:.2f} | {op['full']['p50_ms']:.2f} | "
+            f"| {op['operation']} | `{op['request']}` | {shown_rows} | {op['small']['p50_ms']:.2f} | "
+            f"{op['full']['p50_ms']:.2f} | "
             f"**{op['ratio_p50']}** ({spread[0]}-{spread[1]}) | {op['small']['cpu_ms']:.2f} | "
             f"{op['full']['cpu_ms']:.2f} | {op['ratio_cpu']} | {'yes' if op['within_target'] else '**no**'} |"
         )

@@ -215,6 +215,8 @@ class Dataset:
     lanes: list[dict[str, Any]]
     """`Lane.body()` of a few hundred priced lanes (no customer)"""
     busiest_carriers: list[int] = field(default_factory=list)
+    customers_with_calculations: list[int] = field(default_factory=list)
+    """200 customers that have calculations (for the history by customer)"""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -709,12 +711,15 @@ async def fill(server: MySqlServer, dataset: Dataset, scale: Scale, seed: int) -
     dataset.carrier_search_terms = [word.lower() for word in rng.sample(CARRIER_NOUNS, 20)]
 
     applied_templates: list[Template] = []
+    calculated_for: set[int] = set()
 
     def calculations() -> Iterator[tuple[Any, ...]]:
         picks = rng.choices(made, weights=weights, k=scale.calculations)
         moments = _times(rng, scale.calculations, start, end)
         for calculation_id, (template, moment) in enumerate(zip(picks, moments, strict=True), start=1):
             customer_id = rng.randint(1, scale.customers) if rng.random() < 0.7 else None
+            if customer_id is not None:
+                calculated_for.add(customer_id)
             request = template.request if customer_id is None else {**template.request, "customer_id": customer_id}
             stamp = _naive(moment.replace(microsecond=rng.randint(0, 999_999)))
             applied_templates.append(template)
@@ -738,6 +743,7 @@ async def fill(server: MySqlServer, dataset: Dataset, scale: Scale, seed: int) -
     async with Inserter(server, dataset.databases["pricing"]) as pricing_db:
         await timed("pricing_rules", scale.rules, pricing_db.insert(RULE_INSERT, rule_rows))
         await timed("price_calculations", scale.calculations, pricing_db.insert(CALCULATION_INSERT, calculations()))
+        dataset.customers_with_calculations = sorted(rng.sample(sorted(calculated_for), min(200, len(calculated_for))))
         links = sum(len(t.applied) for t in applied_templates)
         await timed("price_calculation_rules", links, pricing_db.insert(CALCULATION_RULE_INSERT, calculation_rules()))
         started = time.perf_counter()
