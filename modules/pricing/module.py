@@ -8,6 +8,7 @@ from litestar import Router
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.keyset import CursorCodec
 from kernel.db.versions import VersionWatcher
 from kernel.http.body import BODY_RULES
 from kernel.http.health import module_health_route
@@ -32,7 +33,9 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     """Pricing checks carriers through the carrier module's `CarrierDirectory` and the customers a calculation
     names through the customer module's `CustomerDirectory`."""
     reads = PricingReads(context.engine)
-    calculation_reads = CalculationReads(context.engine)
+    # Cursors of the history are signed with the deployment's shared secret: any process can read any's.
+    cursors = CursorCodec(context.settings.service_token_secret() or "", "pricing.calculations")
+    calculation_reads = CalculationReads(context.engine, cursors)
     book = RuleBook(reads)
     shipment_rules = ShipmentRules(carriers, customers)
     quotes = QuoteService(carriers, shipment_rules, book)

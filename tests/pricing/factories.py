@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 from litestar import Litestar
+from sqlalchemy import update
 
+from modules.pricing.internal.models import PriceCalculation
 from tests.helpers import ADMIN_PERMISSIONS, bearer, runtime_of, token_for
 
 PRICING_PERMISSIONS = ["pricing.view", "pricing.update", "pricing.calculate"]
@@ -43,3 +46,15 @@ async def seed_demo(app: Litestar) -> None:
     """The demo carriers (ids 1-25), customers (ids from 1) and pricing rules (ids 1-6), as on a fresh
     installation."""
     await runtime_of(app).seed(True, only=["carrier", "customer", "pricing"])
+
+
+async def stamp(app: Litestar, calculation_id: int, moment: str) -> None:
+    """Date a stored calculation (its calculatedAt, createdAt and updatedAt) as if it had been made then."""
+    at = datetime.fromisoformat(moment)
+    engine = runtime_of(app).module("pricing").context.engine
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(PriceCalculation)
+            .where(PriceCalculation.id == calculation_id)
+            .values(calculated_at=at, created_at=at, updated_at=at)
+        )

@@ -3,18 +3,15 @@ sorting), /pricing/calculations/count and /pricing/calculations/{id}, on the dem
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import update
 
-from modules.pricing.internal.models import PriceCalculation
 from tests.conftest import data_of
-from tests.helpers import bearer, runtime_of, token_for
-from tests.pricing.factories import pricing_headers, seed_demo
+from tests.helpers import bearer, token_for
+from tests.pricing.factories import pricing_headers, seed_demo, stamp
 
 CALCULATE = "/api/v1/pricing/calculate"
 CALCULATIONS = "/api/v1/pricing/calculations"
@@ -54,18 +51,6 @@ async def ids_of(client: httpx.AsyncClient, **query: Any) -> list[int]:
     filters = {k: v for k, v in query.items() if k in {"carrierId", "customerId", "dateFrom", "dateTo"}}
     assert await counted(client, **filters) == page["total"]
     return [c["id"] for c in page["priceCalculations"]]
-
-
-async def stamp(app: Litestar, calculation_id: int, moment: str) -> None:
-    """Date a stored calculation (its calculatedAt, createdAt and updatedAt) as if it had been made then."""
-    at = datetime.fromisoformat(moment)
-    engine = runtime_of(app).module("pricing").context.engine
-    async with engine.begin() as connection:
-        await connection.execute(
-            update(PriceCalculation)
-            .where(PriceCalculation.id == calculation_id)
-            .values(calculated_at=at, created_at=at, updated_at=at)
-        )
 
 
 async def test_the_list_shows_each_calculation_as_calculate_returned_it_newest_first(demo: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, lookup_key, module_metadata
@@ -40,7 +40,10 @@ class CarrierBase(DeclarativeBase):
 
 class Carrier(IntPrimaryKey, Timestamps, CarrierBase):
     __tablename__ = "carriers"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_carriers_created_at", "created_at"),  # the list's default order, newest first
+        {"sqlite_autoincrement": True},
+    )
 
     name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(lookup_key(100), unique=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import msgspec
-from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kernel.db.base import IntPrimaryKey, StructJSON, Timestamps, module_metadata
@@ -40,7 +40,10 @@ class CustomerBase(DeclarativeBase):
 
 class Customer(IntPrimaryKey, Timestamps, CustomerBase):
     __tablename__ = "customers"
-    __table_args__ = {"sqlite_autoincrement": True}  # SQLite never hands out a deleted row's id again
+    __table_args__ = (
+        Index("ix_customers_created_at", "created_at"),  # the list's default order, newest first
+        {"sqlite_autoincrement": True},  # SQLite never hands out a deleted row's id again
+    )
 
     user_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     """A user of the user module: a reference by id, never a foreign key across modules. Unique: a user has at

@@ -15,6 +15,8 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from kernel.contracts.errors import FieldErrors
+from kernel.db.keyset import BadCursor
+from kernel.db.keyset import Cursor as KeysetCursor
 from kernel.http.access import requires
 from kernel.http.conditional import CONDITIONS_DEPENDENCY, ConditionalResponse, ConditionsDependency
 from kernel.http.fields import MAX_ID, CountOut, ResourceId
@@ -61,6 +63,13 @@ DateTo = Annotated[
         name="dateTo",
         description="Calculated at or before: a date (2026-11-25, to its end, UTC) or a date and time with "
         "an offset (2026-11-25T18:00:00Z)",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        description="The nextCursor of the page before, with the same query otherwise: the page after it "
+        "(instead of page; limit may change)"
     ),
 ]
 Reads = NamedDependency[PricingReads]
@@ -125,6 +134,21 @@ def _calculation_filters(
         since=since,
         until=until,
     )
+
+
+def _cursor(errors: FieldErrors, reads: CalculationReads, raw: str | None, page: str | None) -> KeysetCursor | None:
+    """The cursor of the page before (None when absent or blank); a token no page handed out, or a cursor sent
+    with `page`, is a bad parameter. Whether it belongs to this query is checked once the rest is parsed."""
+    if raw is None or raw.strip() == "":
+        return None
+    if page is not None and page.strip() != "":
+        errors.add("cursor", "must not be sent with page")
+        return None
+    try:
+        return reads.open_cursor(raw.strip())
+    except BadCursor:
+        errors.add("cursor", "is not a cursor of this list")
+        return None
 
 
 class PricingRuleController(Controller):
@@ -248,14 +272,15 @@ class PricingCalculationController(Controller):
         search: SearchQuery = None,
         sort_by: SortByQuery = None,
         sort_order: SortOrderQuery = None,
+        cursor: Cursor = None,
     ) -> CalculationPage:
         errors = FieldErrors()
         filters = _calculation_filters(errors, carrier_id, customer_id, date_from, date_to)
+        after = _cursor(errors, pricing_calculation_reads, cursor, page)
         params = parse_list_params(
             list_query(page, limit, search, sort_by, sort_order), CALCULATION_SORT_FIELDS, errors
         )
-        listed = await pricing_calculation_reads.page(params, filters)
-        return CalculationPage.of(listed, [calculation_out(c) for c in listed.items])
+        return CalculationPage.of_history(await pricing_calculation_reads.page(params, filters, after))
 
     @get(
         "/calculations/count",

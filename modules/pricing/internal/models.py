@@ -28,7 +28,10 @@ class PricingBase(DeclarativeBase):
 
 class PricingRule(IntPrimaryKey, Timestamps, PricingBase):
     __tablename__ = "pricing_rules"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_pricing_rules_created_at", "created_at"),  # the list's default order, newest first
+        {"sqlite_autoincrement": True},
+    )
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(String(500))
@@ -77,6 +80,18 @@ class PriceCalculation(IntPrimaryKey, Timestamps, PricingBase):
     result: Mapped[Result] = mapped_column(StructJSON(Result))
     """The engine's result: the amounts, `applied_rules` and `skipped_rules`."""
     calculated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+class CalculationDay(PricingBase):
+    """How many calculations were stored on each UTC day that is over (`calculation_counts.CalculationCounts`):
+    the history's counts add these up instead of counting a growing table. A calculation never changes and is
+    stored at the moment it is made, so a day that is over keeps its count for good. Days without calculations
+    have no row, except the last day counted, whose row marks how far the counting has gone."""
+
+    __tablename__ = "price_calculation_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    calculations: Mapped[int] = mapped_column(Integer)
 
 
 class CalculationRule(PricingBase):

@@ -18,7 +18,7 @@ from kernel.http.fields import END, MAX_ID, CurrencyCode, PageOut, RequestBody, 
 from modules.pricing.internal.calculations import QuoteView, Shipment, ShipmentRules
 from modules.pricing.internal.engine import Adjustment, Conditions, Pricing, Range, Result
 from modules.pricing.internal.models import CalculationRequest
-from modules.pricing.internal.reads import CalculationView, RuleView
+from modules.pricing.internal.reads import CalculationView, HistoryPage, RuleView
 from modules.pricing.internal.service import AdjustmentDraft, PricingDraft, RuleValues
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -364,9 +364,31 @@ CALCULATION_SORT_FIELDS = {
 """`sortBy` values of the calculation history → the attributes they sort."""
 
 
-class CalculationPage(PageOut[CalculationOut], rename={"items": "priceCalculations"}):
+NextCursor = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="Send it as `cursor` with the same query for the page after this one (keyset paging); "
+        "null on the last page"
+    ),
+]
+
+
+class CalculationPage(PageOut[CalculationOut], rename={"items": "priceCalculations", "next_cursor": "nextCursor"}):
     items: list[CalculationOut]
+    next_cursor: NextCursor
     sort_keys = tuple(CALCULATION_SORT_FIELDS)
+
+    @classmethod
+    def of_history(cls, history: HistoryPage) -> CalculationPage:
+        page = history.page
+        return cls(
+            items=[calculation_out(c) for c in page.items],
+            total=page.total,
+            page=page.page,
+            limit=page.limit,
+            total_pages=page.total_pages,
+            next_cursor=history.next_cursor,
+        )
 
 
 class CarrierQuoteOut(ResponseBody):
