@@ -55,7 +55,7 @@ async def before_each_request(request: Request[Any, Any, Any]) -> None:
 
 
 class UndeclaredAccess(RuntimeError):
-    """A route that is neither public nor guarded by a permission: refused at start."""
+    """A route that declares no access, or would skip the check of it: refused at start."""
 
 
 def check_access_declarations(app: Litestar) -> None:

@@ -5,7 +5,8 @@
     @get("/auth/profile", opt=AUTHENTICATED)
     @post("/internal/v1/carrier/CarrierDirectory/get_carrier", opt=SERVICE)
 
-The app-wide guard reads the declaration and asks the access policy that bootstrap installed; a route with no
+The app-wide check (`access_guard`, run by the app's `before_request` hook) reads the declaration and asks the
+access policy that bootstrap installed; a route with no
 declaration cannot be mounted (bootstrap refuses to start).
 """
 
