@@ -8,6 +8,8 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 # MySQL/MariaDB: can't connect, server gone, lost connection (a read timeout too), lock wait timeout, deadlock,
 # too many connections, statement time limit exceeded (MariaDB 1969, MySQL 3024).
 _TRANSIENT_MYSQL_CODES = {1040, 1205, 1213, 1969, 2002, 2003, 2006, 2013, 3024}
+# MySQL/MariaDB: lock wait timeout, deadlock (the transaction was rolled back; the connection is fine).
+_LOCK_CONFLICT_MYSQL_CODES = {1205, 1213}
 # MySQL/MariaDB: table doesn't exist.
 _MISSING_TABLE_MYSQL_CODES = {1146}
 
@@ -25,6 +27,15 @@ def is_transient_database_error(exc: Exception) -> bool:
         return True
     text = str(exc.orig).lower() if exc.orig is not None else ""
     return isinstance(exc, OperationalError) and ("database is locked" in text or "unable to open" in text)
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """A deadlock or lock wait timeout on MySQL/MariaDB: the statement's transaction was rolled back, and running
+    it again on the same connection is how InnoDB asks to be answered."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None or not exc.orig.args:
+        return False
+    code = exc.orig.args[0]
+    return isinstance(code, int) and code in _LOCK_CONFLICT_MYSQL_CODES
 
 
 def is_missing_table_error(exc: BaseException) -> bool:

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from kernel.db.errors import database_error_text, is_missing_table_error, is_transient_database_error
+from kernel.db.errors import database_error_text, is_lock_conflict, is_missing_table_error, is_transient_database_error
 from kernel.events.envelope import EventEnvelope
 from kernel.events.outbox import DEAD, PENDING, PUBLISHED, Outbox, envelope_of
 from kernel.events.transport import EventTransport, TransportUnavailable
@@ -29,6 +30,8 @@ from kernel.periodic import finish
 log = logging.getLogger("freightdesk.events")
 
 LEASE = timedelta(seconds=60)
+RECORD_ATTEMPTS = 5
+"""Runs of the statement marking deliveries published, when it meets another relay's claim in a deadlock."""
 MAX_BACKOFF_SECONDS = 300.0
 RELAY_SQLITE_PRAGMAS = ("PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0")
 """The relay's own SQLite connection (`_Lease`): its commits (leases, outcomes) survive the process being killed,
@@ -329,8 +332,19 @@ class _Lease:
             await self._record_published(published, now)
 
     async def _record_published(self, published: list[int], now: datetime) -> None:
-        await self.connection.execute(self.statements.publish, {"published": published, "recorded_at": now})
-        await self._end_transaction()
+        """Mark delivered rows published. On MariaDB/MySQL the update can meet another relay's claim in a deadlock
+        (InnoDB locks index entries the two touch in different orders); it is the only statement of its
+        transaction and says the same however often it runs, so it runs again."""
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                await self.connection.execute(self.statements.publish, {"published": published, "recorded_at": now})
+                await self._end_transaction()
+                return
+            except DBAPIError as exc:
+                if self.sqlite or attempt == RECORD_ATTEMPTS or not is_lock_conflict(exc):
+                    raise
+                await self.connection.rollback()
+                await asyncio.sleep(0.005 * attempt)
 
     async def _end_transaction(self) -> None:
         """Commit (SQLite's relay connection autocommits every statement: nothing to do)."""
