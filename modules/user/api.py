@@ -91,9 +91,12 @@ class UserAccounts(Protocol):
         """Raise what `change_password` would raise, changing nothing: lets the caller revoke sessions between
         the check and the change, so a refused revocation never leaves a changed password behind."""
 
-    async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
+    async def change_password(
+        self, user_id: int, current_password: str, new_password: str, kept_session_id: str | None = None
+    ) -> None:
         """Raises ValidationFailed with `currentPassword: ["is incorrect"]` or the policy's messages on
-        `newPassword`; UserNotFound. Does not revoke sessions (the caller decides which)."""
+        `newPassword`; UserNotFound. Does not revoke sessions (the caller decides which). `kept_session_id`: the
+        session that asked for the change, which the `user.updated` event names so that it stays signed in."""
 
 
 class UserNotFound(NotFound):

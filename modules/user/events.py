@@ -17,12 +17,15 @@ class UserCreated(IntegrationEvent, frozen=True, kw_only=True):
     roles: list[str]
 
 
-class UserUpdated(IntegrationEvent, frozen=True, kw_only=True):
+class UserUpdated(IntegrationEvent, frozen=True, kw_only=True, omit_defaults=True):
     event_type: ClassVar[str] = "user.updated"
     event_version: ClassVar[int] = 1
     user_id: int
     changes: list[str]
     """Wire names of the fields that changed (`password` when it changed; never its value)."""
+    kept_session_id: str | None = None
+    """A password changed by its owner through a session of theirs: the session that stays signed in (the
+    others were ended before the change). None for every other change, a password reset among them."""
 
 
 class UserDeleted(IntegrationEvent, frozen=True, kw_only=True):

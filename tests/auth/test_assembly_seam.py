@@ -58,7 +58,9 @@ class StandInAccounts:
     async def check_password_change(self, user_id: int, current_password: str, new_password: str) -> None:
         raise NotImplementedError
 
-    async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
+    async def change_password(
+        self, user_id: int, current_password: str, new_password: str, kept_session_id: str | None = None
+    ) -> None:
         raise NotImplementedError
 
 

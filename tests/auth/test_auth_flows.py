@@ -16,6 +16,9 @@ from tests.helpers import bearer, outbox_rows
 
 AUTH = "/api/v1/auth"
 
+EVENTS_DELIVERED_SECONDS = 1.5
+"""Longer than the relay's interval: every event a request published has been handled."""
+
 
 def claims_of(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
@@ -160,10 +163,17 @@ async def test_change_password_keeps_this_session_and_ends_the_others(anonymous:
         headers=bearer(str(here["access_token"])),
     )
     assert response.status_code == 200, response.text
-    assert (await anonymous.get(f"{AUTH}/profile", headers=bearer(str(here["access_token"])))).status_code == 200
-    assert (await anonymous.get(f"{AUTH}/profile", headers=bearer(str(elsewhere["access_token"])))).status_code == 401
+    for moment in ("at once", "once the password change's event was handled"):
+        if moment != "at once":
+            await asyncio.sleep(EVENTS_DELIVERED_SECONDS)
+        profile = await anonymous.get(f"{AUTH}/profile", headers=bearer(str(here["access_token"])))
+        assert profile.status_code == 200, f"the session that changed the password was signed out {moment}"
+        other = await anonymous.get(f"{AUTH}/profile", headers=bearer(str(elsewhere["access_token"])))
+        assert other.status_code == 401, f"another session outlived the password change {moment}"
     stale = await anonymous.post(f"{AUTH}/refresh", json={"refreshToken": elsewhere["refresh_token"]})
     assert stale.status_code == 401
+    kept = await anonymous.post(f"{AUTH}/refresh", json={"refreshToken": here["refresh_token"]})
+    assert kept.status_code == 200, kept.text
     await login(anonymous, "changer@example.com", "Second-Password-2")
 
 

@@ -24,12 +24,15 @@ from modules.user.events import (
 )
 
 
-async def end_user_sessions(session: AsyncSession, user_id: int, reason: str) -> None:
-    session_ids = list(
-        await session.scalars(
+async def end_user_sessions(session: AsyncSession, user_id: int, reason: str, kept: str | None = None) -> None:
+    """End the user's sessions (all but `kept`, when given) and their refresh tokens."""
+    session_ids = [
+        session_id
+        for session_id in await session.scalars(
             select(AuthSession.id).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         )
-    )
+        if session_id != kept
+    ]
     if not session_ids:
         return
     await session.execute(
@@ -69,9 +72,16 @@ class UserEventHandlers:
         await self._void_tokens(session, event.user_id, envelope)
 
     async def on_user_updated(self, session: AsyncSession, event: UserUpdated, envelope: EventEnvelope) -> None:
-        if "password" in event.changes:
-            await end_user_sessions(session, event.user_id, "password_changed")
-            await self._void_tokens(session, event.user_id, envelope)
+        if "password" not in event.changes:
+            return
+        if event.kept_session_id is not None:
+            # Changed by its owner through auth's change-password, which revoked the other sessions before the
+            # change (their tokens are refused by session, durably): end any that raced it, keep the asking one,
+            # and void no token user-wide, which would sign the owner out too.
+            await end_user_sessions(session, event.user_id, "password_changed", kept=event.kept_session_id)
+            return
+        await end_user_sessions(session, event.user_id, "password_changed")
+        await self._void_tokens(session, event.user_id, envelope)
 
     async def on_user_permissions_changed(
         self, session: AsyncSession, event: UserPermissionsChanged, envelope: EventEnvelope

@@ -154,7 +154,7 @@ class AuthService:
         others = await self.active_sessions(principal.user_id, exclude=principal.session_id)
         for other in others:
             await self.security.revocations.revoke_session(other.id)
-        await self.users.change_password(principal.user_id, current, new)
+        await self.users.change_password(principal.user_id, current, new, kept_session_id=principal.session_id)
         # Listed again: a sign-in that raced the change may have opened a session in between.
         others = await self.active_sessions(principal.user_id, exclude=principal.session_id)
         await self._end_sessions(others, "password_changed")

@@ -45,6 +45,9 @@ class SqlUserAccounts:
             service = UserService(session, self._revocations)
             await service.check_password_change(await service.get(user_id), current_password, new_password)
 
-    async def change_password(self, user_id: int, current_password: str, new_password: str) -> None:
+    async def change_password(
+        self, user_id: int, current_password: str, new_password: str, kept_session_id: str | None = None
+    ) -> None:
         async with self._session_maker() as session:
-            await UserService(session, self._revocations).change_password(user_id, current_password, new_password)
+            service = UserService(session, self._revocations)
+            await service.change_password(user_id, current_password, new_password, kept_session_id)

@@ -168,12 +168,14 @@ class UserService:
         check_password(errors, "newPassword", new_password, user.email)
         errors.raise_if_any()
 
-    async def change_password(self, user_id: int, current_password: str, new_password: str) -> User:
+    async def change_password(
+        self, user_id: int, current_password: str, new_password: str, kept_session_id: str | None = None
+    ) -> User:
         user = await self.get_for_update(user_id)
         await self.check_password_change(user, current_password, new_password)
         user.password_hash = await hash_password(new_password)
         user.password_changed_at = utc_now()
-        self._publish(UserUpdated(user_id=user.id, changes=["password"]))
+        self._publish(UserUpdated(user_id=user.id, changes=["password"], kept_session_id=kept_session_id))
         await self.session.commit()
         return user
 
