@@ -20,10 +20,10 @@ from kernel.background import BackgroundCpu
 # lists it beside 19 MiB, t=2 as equivalent): about 14 ms per hash here, so two threads verify over a hundred
 # sign-ins a second, and a sign-in holds 12 MiB. One lane keeps a hash on its worker thread instead of
 # starting threads of its own. A hash made with other parameters (the 64 MiB, t=3 of earlier versions) is
-# replaced at its next successful sign-in. Nice 19: the loop wins the CPU, so a burst of sign-ins leaves the
-# other routes' latency alone (p99 x2.2 under 16 sign-ins at once); the price is paid by sign-ins only when the
-# loop is saturated (measured: 126 a second alone, 16 beside a read load that keeps the loop busy; at nice 5,
-# 37 a second but the reads' p99 x6.4).
+# replaced at its next successful sign-in. Nice 19: the loop wins the CPU, so a burst of sign-ins costs the
+# other routes little; sign-ins pay when the loop is saturated (benchmarks/login_load.py: 126 a second alone;
+# 22 a second beside four connections reading as fast as they can, whose p99 went from 1.6 to 6.8 ms; at nice 5,
+# 37 a second but the reads' p99 grew 6.4 times).
 _hasher = PasswordHasher(memory_cost=12_288, time_cost=3, parallelism=1)
 _LEGACY_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _worker = BackgroundCpu("password-hash", workers=2, nice=19, max_waiting=32)
