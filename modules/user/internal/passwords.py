@@ -21,7 +21,7 @@ from kernel.background import BackgroundCpu
 # sign-ins a second, and a sign-in holds 12 MiB. One lane keeps a hash on its worker thread instead of
 # starting threads of its own. A hash made with other parameters (the 64 MiB, t=3 of earlier versions) is
 # replaced at its next successful sign-in. Nice 19: the loop wins the CPU, so a burst of sign-ins costs the
-# other routes little; sign-ins pay when the loop is saturated (benchmarks/login_load.py: 126 a second alone;
+# other routes little; sign-ins pay when the loop is saturated (126 a second from 16 clients alone; login_load.py:
 # 22 a second beside four connections reading as fast as they can, whose p99 went from 1.6 to 6.8 ms; at nice 5,
 # 37 a second but the reads' p99 grew 6.4 times).
 _hasher = PasswordHasher(memory_cost=12_288, time_cost=3, parallelism=1)
