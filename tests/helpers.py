@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from litestar import Litestar
 from sqlalchemy import func, select
 
 from bootstrap.app import RUNTIME_STATE_KEY
 from bootstrap.runtime import Runtime
+from kernel.db.versions import VersionWatcher
 
 ADMIN_PERMISSIONS = [
     f"{resource}.{action}"
@@ -65,3 +68,20 @@ def provided(app: Litestar, protocol: type[Any]) -> Any:
         if protocol in hosted.assembled.provides:
             return hosted.assembled.provides[protocol]
     raise LookupError(protocol.__name__)
+
+
+@dataclass
+class TwoProcesses:
+    """Two apps built from the same settings, both serving: two processes (workers or replicas) that share only
+    their databases, with a client each."""
+
+    app_a: Litestar
+    app_b: Litestar
+    a: httpx.AsyncClient
+    b: httpx.AsyncClient
+
+
+def watcher_of(app: Litestar, module: str) -> VersionWatcher:
+    """The module's version watcher (the background service that drops its process's caches)."""
+    (watcher,) = [s for s in runtime_of(app).module(module).assembled.background if isinstance(s, VersionWatcher)]
+    return watcher

@@ -16,15 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
 from bootstrap.app import create_app
-from kernel.db.versions import VersionWatcher
 from kernel.settings import Settings
 from tests.carrier.factories import carrier_body
 from tests.conftest import data_of, http_client, running
 from tests.customer.factories import customer_body
-from tests.helpers import bearer, runtime_of, token_for
+from tests.helpers import TwoProcesses, bearer, token_for, watcher_of
 
 LIMIT_SECONDS = 1.0
 STALE_WINDOW_SECONDS = 1.5
@@ -35,14 +33,6 @@ PERMISSIONS = [
 ] + ["carriers.delete", "customers.delete"]
 
 
-@dataclass
-class TwoProcesses:
-    app_a: Litestar
-    app_b: Litestar
-    a: httpx.AsyncClient
-    b: httpx.AsyncClient
-
-
 @pytest.fixture
 async def two(settings: Settings) -> AsyncIterator[TwoProcesses]:
     app_a, app_b = create_app(settings), create_app(settings)
@@ -50,11 +40,6 @@ async def two(settings: Settings) -> AsyncIterator[TwoProcesses]:
         a.headers.update(bearer(token_for(app_a, permissions=PERMISSIONS)))
         b.headers.update(bearer(token_for(app_b, permissions=PERMISSIONS)))
         yield TwoProcesses(app_a, app_b, a, b)
-
-
-def watcher_of(app: Litestar, module: str) -> VersionWatcher:
-    (watcher,) = [s for s in runtime_of(app).module(module).assembled.background if isinstance(s, VersionWatcher)]
-    return watcher
 
 
 async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,12 +20,11 @@ from litestar import Litestar
 from sqlalchemy import update
 
 from bootstrap.app import create_app
-from kernel.db.versions import VersionWatcher
 from kernel.settings import Settings
 from modules.pricing.internal.models import PricingRule, versions
 from modules.pricing.internal.rulebook import RULE_SET
 from tests.conftest import data_of, http_client, running
-from tests.helpers import runtime_of
+from tests.helpers import TwoProcesses, runtime_of, watcher_of
 from tests.pricing.factories import RULES, pricing_headers, seed_demo
 
 CALCULATE = "/api/v1/pricing/calculate"
@@ -35,14 +33,6 @@ EXAMPLE_2 = {"carrierId": 2, "serviceType": "Ground", "weight": 10, "originCount
 LIMIT_SECONDS = 1.0
 STALE_WINDOW_SECONDS = 1.5
 """How long B is watched for staying stale: six poll intervals of its watcher."""
-
-
-@dataclass
-class TwoProcesses:
-    app_a: Litestar
-    app_b: Litestar
-    a: httpx.AsyncClient
-    b: httpx.AsyncClient
 
 
 @pytest.fixture
@@ -58,17 +48,14 @@ async def two(settings: Settings) -> AsyncIterator[TwoProcesses]:
         yield TwoProcesses(app_a, app_b, a, b)
 
 
-def watcher_of(app: Litestar) -> VersionWatcher:
-    (watcher,) = [s for s in runtime_of(app).module("pricing").assembled.background if isinstance(s, VersionWatcher)]
-    return watcher
-
-
 async def settled(app: Litestar) -> None:
     """Wait until the app's watcher has read the rule set's current version: no drop is pending."""
     current = await versions.read(runtime_of(app).module("pricing").context.engine, [RULE_SET])
     deadline = time.monotonic() + 5
-    while watcher_of(app).seen != current:
-        assert time.monotonic() < deadline, f"watcher saw {watcher_of(app).seen}, the database holds {current}"
+    while watcher_of(app, "pricing").seen != current:
+        assert time.monotonic() < deadline, (
+            f"watcher saw {watcher_of(app, 'pricing').seen}, the database holds {current}"
+        )
         await asyncio.sleep(0.02)
 
 
@@ -176,7 +163,7 @@ async def test_a_carrier_change_through_one_process_drops_the_rule_set_of_both(t
 async def test_without_the_watcher_the_other_process_keeps_its_stale_rule_set(two: TwoProcesses) -> None:
     """The failure the watcher prevents, shown with the check the first test makes: B's own event bus never
     hears of A's write, so with its watcher stopped B prices with the old rule while A uses the new one."""
-    await watcher_of(two.app_b).stop()
+    await watcher_of(two.app_b, "pricing").stop()
     assert await total(two.b, EXAMPLE_1) == 37.27
     changed = await two.a.patch(f"{RULES}/1", json={"pricing": {"baseRate": 20, "currency": "USD"}})
     assert changed.status_code == 200
