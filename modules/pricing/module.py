@@ -17,7 +17,7 @@ from modules.carrier.api import CarrierDirectory
 from modules.customer.api import CustomerDirectory
 from modules.pricing.api import PricingRuleDirectory
 from modules.pricing.events import ALL_EVENTS
-from modules.pricing.internal.calculations import CalculationService, QuoteService, ShipmentRules
+from modules.pricing.internal.calculations import CalculationService, QuoteService, ShipmentRules, calculation_store
 from modules.pricing.internal.controllers import PricingCalculationController, PricingRuleController
 from modules.pricing.internal.directory import ReadsPricingRuleDirectory
 from modules.pricing.internal.handlers import SUBSCRIBES_TO, RuleSetInvalidation
@@ -39,16 +39,12 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
     book = RuleBook(reads)
     shipment_rules = ShipmentRules(carriers, customers)
     quotes = QuoteService(carriers, shipment_rules, book)
+    calculations = CalculationService(calculation_store(context.engine), shipment_rules, book)
     watcher = VersionWatcher(versions, context.engine)  # other processes' changes drop this one's rule set
     watcher.on_change(RULE_SET, book.invalidate)
 
     def provide_pricing_rule_service(pricing_db_session: NamedDependency[AsyncSession]) -> PricingRuleService:
         return PricingRuleService(pricing_db_session, carriers, book.invalidate)
-
-    def provide_pricing_calculation_service(
-        pricing_db_session: NamedDependency[AsyncSession],
-    ) -> CalculationService:
-        return CalculationService(pricing_db_session, shipment_rules, book)
 
     routes = Router(
         path="/",
@@ -65,7 +61,7 @@ def assemble(context: ModuleContext, *, carriers: CarrierDirectory, customers: C
         dependencies={
             "pricing_db_session": context.session_dependency(),
             "pricing_rule_service": Provide(provide_pricing_rule_service, sync_to_thread=False),
-            "pricing_calculation_service": Provide(provide_pricing_calculation_service, sync_to_thread=False),
+            "pricing_calculation_service": Provide(lambda: calculations, sync_to_thread=False, use_cache=True),
             "pricing_quote_service": Provide(lambda: quotes, sync_to_thread=False, use_cache=True),
             "pricing_reads": Provide(lambda: reads, sync_to_thread=False, use_cache=True),
             "pricing_calculation_reads": Provide(lambda: calculation_reads, sync_to_thread=False, use_cache=True),

@@ -9,16 +9,17 @@ take the active carriers from the carrier module's `CarrierDirectory.list_active
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import msgspec
 from sqlalchemy import CursorResult, Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kernel.contracts.errors import ValidationFailed
+from kernel.db.group_commit import GroupCommit
 from modules.carrier.api import CarrierDirectory
 from modules.customer.api import CustomerDirectory
 from modules.pricing.internal.engine import NoBaseRule, Request, Result
@@ -26,7 +27,11 @@ from modules.pricing.internal.models import CalculationRequest, CalculationRule,
 from modules.pricing.internal.reads import CalculationView
 from modules.pricing.internal.rulebook import RuleBook
 
-_STORE_CALCULATION = insert(cast(Table, PriceCalculation.__table__))  # statements built once, values per request
+_CALCULATIONS = cast(Table, PriceCalculation.__table__)
+# Statements built once, values per batch. Rows come back unordered by request id (unique): an ordered
+# multi-row RETURNING is one statement per row on SQLite.
+_STORE_CALCULATIONS = insert(_CALCULATIONS).returning(_CALCULATIONS.c.request_id, _CALCULATIONS.c.id)
+_STORE_CALCULATION = insert(_CALCULATIONS)
 _STORE_APPLIED_RULES = insert(cast(Table, CalculationRule.__table__))
 
 MAX_WEIGHT = Decimal(1_000_000)
@@ -123,9 +128,41 @@ def today() -> datetime:
     return datetime.now(UTC)
 
 
+async def _store_calculations(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The calculations and the rules each applied, in the batch's transaction; their ids, in order."""
+    ids: dict[str, int | None]
+    if connection.dialect.insert_returning:  # MariaDB 10.5+, SQLite 3.35+: one statement for the batch
+        ids = {request_id: id_ for request_id, id_ in await connection.execute(_STORE_CALCULATIONS, list(rows))}
+    else:  # MySQL has no INSERT ... RETURNING
+        ids = {}
+        for row in rows:
+            inserted = cast(CursorResult[Any], await connection.execute(_STORE_CALCULATION, dict(row)))
+            (ids[row["request_id"]],) = inserted.inserted_primary_key or (None,)
+    calculation_ids: list[int] = []
+    for row in rows:
+        calculation_id = ids.get(row["request_id"])
+        if calculation_id is None:
+            raise RuntimeError("the database reported no id for a stored calculation")
+        calculation_ids.append(calculation_id)
+    applied = [
+        {"calculation_id": calculation_id, "rule_id": rule.rule_id}
+        for calculation_id, row in zip(calculation_ids, rows, strict=True)
+        for rule in row["result"].applied_rules
+    ]
+    if applied:
+        await connection.execute(_STORE_APPLIED_RULES, applied)
+    return calculation_ids
+
+
+def calculation_store(engine: AsyncEngine) -> GroupCommit[Mapping[str, Any], int]:
+    """Calculations of concurrent requests stored together: one transaction and one commit per batch
+    (`kernel.db.group_commit`); a calculation's 201 still waits for its commit."""
+    return GroupCommit(engine, _store_calculations)
+
+
 class CalculationService:
-    def __init__(self, session: AsyncSession, rules: ShipmentRules, book: RuleBook) -> None:
-        self.session = session
+    def __init__(self, store: GroupCommit[Mapping[str, Any], int], rules: ShipmentRules, book: RuleBook) -> None:
+        self.store = store
         self.rules = rules
         self.book = book
 
@@ -144,15 +181,7 @@ class CalculationService:
             "created_at": now,  # one instant: the history filters and sorts on created_at (models.PriceCalculation)
             "updated_at": now,
         }
-        # Two Core inserts in the request's transaction: the unit of work would cost this route a third of its CPU.
-        inserted = cast(CursorResult[Any], await self.session.execute(_STORE_CALCULATION, stored))
-        (calculation_id,) = inserted.inserted_primary_key or (None,)
-        if calculation_id is None:
-            raise RuntimeError("the database reported no id for the stored calculation")
-        if result.applied_rules:
-            applied = [{"calculation_id": calculation_id, "rule_id": rule.rule_id} for rule in result.applied_rules]
-            await self.session.execute(_STORE_APPLIED_RULES, applied)
-        await self.session.commit()
+        calculation_id = await self.store.submit(stored)
         return CalculationView(id=calculation_id, **stored)
 
 
