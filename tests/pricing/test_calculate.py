@@ -3,6 +3,7 @@ rules, the 422, and the compiled rule set following rule and carrier changes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -150,3 +151,21 @@ async def test_a_rule_used_by_a_calculation_cannot_be_deleted(demo: httpx.AsyncC
 
 async def test_calculate_needs_pricing_calculate(client: httpx.AsyncClient) -> None:
     assert (await client.post(CALCULATE, json=EXAMPLE_1)).status_code == 403
+
+
+async def test_concurrent_calculations_are_each_stored_under_the_id_they_answer(demo: httpx.AsyncClient) -> None:
+    """Concurrent calculations share commits (kernel.db.group_commit): each answer's id must be its own row."""
+    bodies = [{**EXAMPLE_1, "weight": 1 + index} for index in range(24)] + [EXAMPLE_2] * 6
+    results = await gather_calculations(demo, bodies)
+    assert len({result["id"] for result in results}) == len(bodies)
+    for result, body in zip(results, bodies, strict=True):
+        stored = await demo.get(f"/api/v1/pricing/calculations/{result['id']}")
+        assert stored.status_code == 200, stored.text
+        assert data_of(stored)["requestId"] == result["requestId"]
+        assert data_of(stored)["request"]["weight"] == body["weight"]
+        assert data_of(stored)["calculation"] == result["calculation"]
+        assert data_of(stored)["appliedRules"] == result["appliedRules"]
+
+
+async def gather_calculations(client: httpx.AsyncClient, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(calculate(client, body) for body in bodies)))
