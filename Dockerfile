@@ -52,7 +52,10 @@ RUN groupadd --system --gid 10001 freightdesk \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin \
        freightdesk
 
+# GLIBC_TUNABLES: password hashes on transparent huge pages (bootstrap/cli.py; `freightdesk run` would otherwise
+# start itself again to set it).
 ENV PATH="/app/.venv/bin:${PATH}" \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     FREIGHTDESK_ENV=production \

@@ -159,11 +159,12 @@ async def test_hash_password_is_salted() -> None:
 @pytest.mark.parametrize(
     ("parameters", "replaced"),
     [
-        ({"memory_cost": 12_288, "time_cost": 3}, False),  # today's
+        ({"memory_cost": 7_168, "time_cost": 5}, False),  # today's
+        ({"memory_cost": 12_288, "time_cost": 3}, True),  # the previous version's: more memory for the same work
         ({"memory_cost": 65_536, "time_cost": 3}, True),  # earlier versions': slower than a sign-in needs
-        ({"memory_cost": 8_192, "time_cost": 3}, True),  # less memory
-        ({"memory_cost": 12_288, "time_cost": 2}, True),  # fewer passes
-        ({"memory_cost": 12_288, "time_cost": 3, "type": Type.I}, True),  # another variant
+        ({"memory_cost": 6_144, "time_cost": 5}, True),  # less memory
+        ({"memory_cost": 7_168, "time_cost": 4}, True),  # fewer passes
+        ({"memory_cost": 7_168, "time_cost": 5, "type": Type.I}, True),  # another variant
     ],
 )
 def test_argon2_hashes_made_with_other_parameters_are_replaced(parameters: dict[str, Any], replaced: bool) -> None:

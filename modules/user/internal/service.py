@@ -131,15 +131,20 @@ class UserService:
     async def authenticate(self, email: str, password: str) -> User | None:
         """The active user whose password matches, with `lastLoginAt` set in the same commit as any hash
         upgrade; None (and nothing written) otherwise."""
-        user = await self.find_by_email(email)
-        if user is None:
+        # Only what the verification needs: the whole user (roles, permissions) is read once, after it.
+        found = (
+            await self.session.execute(
+                select(User.id, User.password_hash, User.is_active).where(User.email == normalize_email(email))
+            )
+        ).one_or_none()
+        if found is None:
             await verify_dummy(password)
             return None
-        if not await verify_password(user.password_hash, password):
+        user_id, verified_hash, is_active = found
+        if not await verify_password(verified_hash, password):
             return None
-        if not user.is_active:
+        if not is_active:
             return None
-        verified_hash = user.password_hash
         values: dict[str, Any] = {"last_login_at": utc_now()}
         if needs_rehash(verified_hash):
             # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.
@@ -148,7 +153,7 @@ class UserService:
         # deactivation committed meanwhile turns this sign-in down instead of letting it start a session.
         recorded = await self.session.execute(
             update(User)
-            .where(User.id == user.id, User.password_hash == verified_hash, User.is_active)
+            .where(User.id == user_id, User.password_hash == verified_hash, User.is_active)
             .values(values)
             .execution_options(synchronize_session=False)
         )
@@ -156,7 +161,7 @@ class UserService:
             await self.session.rollback()
             return None
         await self.session.commit()
-        return await self.session.get(User, user.id, populate_existing=True)
+        return await self.session.get(User, user_id)
 
     async def check_password_change(self, user: User, current_password: str, new_password: str) -> None:
         """Raise ValidationFailed unless `current_password` is right and `new_password` is acceptable."""

@@ -10,6 +10,7 @@ from advanced_alchemy.utils.serialization import decode_json, encode_json
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from kernel.settings import DEFAULT_DB_TIMEOUT_SECONDS
 
@@ -75,6 +76,7 @@ class ModuleDatabase:
             "pool_pre_ping": pre_ping,
             "pool_recycle": 1800,
             "pool_timeout": timeout,
+            "pool_reset_on_return": None,  # rolled back only when a transaction is open (`configure_engine`)
             "connect_args": {"connect_timeout": timeout, "read_timeout": timeout},
         }
 
@@ -89,8 +91,10 @@ class ModuleDatabase:
 def configure_engine(engine: AsyncEngine, timeout: float | None = None) -> None:
     """SQLite: WAL and a busy timeout so the relay and requests can write side by side. MySQL, given a
     `timeout`: the server's own limits on each statement and lock wait (`session_limits_sql`)."""
-    if engine.dialect.name == "mysql" and timeout is not None:
-        _limit_mysql_sessions(engine, timeout)
+    if engine.dialect.name == "mysql":
+        _roll_back_only_open_transactions(engine)
+        if timeout is not None:
+            _limit_mysql_sessions(engine, timeout)
     if engine.dialect.name != "sqlite":
         return
 
@@ -123,6 +127,17 @@ def _limit_mysql_sessions(engine: AsyncEngine, timeout: float) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(session_limits_sql(server_version, timeout))
         cursor.close()
+
+
+def _roll_back_only_open_transactions(engine: AsyncEngine) -> None:
+    # A pool rolls back every connection it takes back: one more round trip after each commit, which leaves
+    # nothing to roll back. The server reports in every answer whether a transaction is open (the IN_TRANS
+    # status flag), so only a connection that still has one is rolled back. With the pool's own reset off
+    # (`pool_reset_on_return=None`) this listener is the reset; a connection being closed needs none.
+    @event.listens_for(engine.sync_engine, "reset")
+    def _reset(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
+        if not reset_state.terminate_only and dbapi_connection.driver_connection.get_transaction_status():
+            dbapi_connection.rollback()
 
 
 def _unicode_lower(value: object) -> object:
