@@ -19,7 +19,7 @@ import os
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,7 +28,11 @@ import carrier_read
 import harness as base
 
 P99_RATIO_TARGET = 3.0
-LOGIN_RATE_TARGET = 41.0  # logins/s: twice what the old system managed per process, per the issue
+LOGIN_RATE_TARGET = 41.0  # logins/s: what the old system managed per process, the issue's floor
+# The machine of the issue: its reference app answered about 24,600 req/s when the old system signed in 41 a
+# second. On a slower or busier machine, the same share of the reference's rate is the comparable target.
+ISSUE_REFERENCE_RPS = 24_600.0
+LOGIN_SHARE_TARGET = LOGIN_RATE_TARGET / ISSUE_REFERENCE_RPS
 ADMIN = {"email": "admin@example.com", "password": "admin123"}
 LOGIN_PATH = "/api/v1/auth/login"
 WRK_LOGIN = base.wrk_script("POST", base.lua_string(LOGIN_PATH), base.lua_string(base.compact_json(ADMIN)))
@@ -62,6 +66,17 @@ class LoginFigures:
     rate_pass: bool
     p99_pass: bool
     phases: list[dict[str, object]]
+    reference_rps: float | None = None
+    """The reference app's req/s in the same run, when one ran (`suite.py`): the rate is then judged as a share of
+    it (`LOGIN_SHARE_TARGET`), as every other target of the suite is."""
+
+    @property
+    def rate_share(self) -> float | None:
+        return self.logins_per_s / self.reference_rps if self.reference_rps else None
+
+    def judged_against(self, reference_rps: float) -> LoginFigures:
+        share = self.logins_per_s / reference_rps if reference_rps else 0.0
+        return replace(self, reference_rps=round(reference_rps, 1), rate_pass=share >= LOGIN_SHARE_TARGET)
 
     @property
     def passed(self) -> bool:
@@ -153,12 +168,22 @@ def table_rows(result: LoginFigures) -> list[str]:
         f"| p99 during / p99 alone | {result.p99_ratio:.2f} | <= {P99_RATIO_TARGET:g} | {mark[result.p99_pass]} |",
         f"| reads/s, alone / during logins ({result.readers} connections) | {result.reads_alone_rps:.0f} / "
         f"{result.reads_during_rps:.0f} | | |",
-        f"| login throughput ({result.logins} concurrent) | {result.logins_per_s:.1f} logins/s | "
-        f">= {LOGIN_RATE_TARGET:g} | {mark[result.rate_pass]} |",
+        *_rate_rows(result, mark),
         f"| login p50 / p99 | {base.cell(result.login_p50_ms, '.0f')} / {base.cell(result.login_p99_ms, '.0f')} ms "
         "| | |",
         f"| errors (reads alone, reads during, logins) | {errors['reads_alone']}, {errors['reads_during']}, "
         f"{errors['logins']} | 0 | {mark[not any(errors.values())]} |",
+    ]
+
+
+def _rate_rows(result: LoginFigures, mark: dict[bool, str]) -> list[str]:
+    rate = f"| login throughput ({result.logins} concurrent) | {result.logins_per_s:.1f} logins/s |"
+    if result.rate_share is None or result.reference_rps is None:
+        return [f"{rate} >= {LOGIN_RATE_TARGET:g} | {mark[result.rate_pass]} |"]
+    return [
+        f"{rate} >= {LOGIN_RATE_TARGET:g} on the issue's machine (reference {ISSUE_REFERENCE_RPS:,.0f} req/s) | |",
+        f"| login throughput / the reference's req/s in this run ({result.reference_rps:,.0f}) | "
+        f"{result.rate_share:.5f} | >= {LOGIN_SHARE_TARGET:.5f} (41 / 24,600) | {mark[result.rate_pass]} |",
     ]
 
 

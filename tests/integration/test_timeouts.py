@@ -192,6 +192,52 @@ async def test_a_module_database_that_stops_answering_is_503_within_the_timeout(
         assert (await client.get(uncached)).status_code == 200
 
 
+CALCULATION = {
+    "carrierId": 1,
+    "serviceType": "Express",
+    "weight": 5.5,
+    "originCountry": "US",
+    "destinationCountry": "US",
+}
+
+
+async def test_calculations_sharing_a_commit_on_a_database_that_stops_answering_are_each_503_and_none_stored(
+    mysql_environment: dict[str, str], mysql_proxy: FreezableProxy
+) -> None:
+    """Calculations are stored in batches (kernel.db.group_commit): a batch that cannot commit is every one of
+    its requests' 503, within the timeout, and once the database answers again calculations are stored."""
+    environment = mysql_environment
+    settings = Settings.from_mapping(
+        {
+            **environment,
+            "PRICING_DATABASE_URL": mysql_proxy.url_for(environment["PRICING_DATABASE_URL"]),
+            "FREIGHTDESK_DB_TIMEOUT": str(TIMEOUT),
+            "FREIGHTDESK_DB_POOL_SIZE": "2",
+        }
+    )
+    app = create_app(settings)
+    async with running(app), http_client(app) as client:
+        await runtime_of(app).seed(demo=True, only=["user", "carrier", "pricing"])
+        client.headers.update(bearer(token_for(app, ["pricing.calculate", "pricing.view"])))
+        calculate = "/api/v1/pricing/calculate"
+        assert (await client.post(calculate, json=CALCULATION)).status_code == 201, "the rule set is read and kept"
+
+        mysql_proxy.freeze()
+        started = time.monotonic()
+        burst = await asyncio.wait_for(
+            asyncio.gather(*(client.post(calculate, json=CALCULATION) for _ in range(12))), timeout=30
+        )
+        burst_seconds = time.monotonic() - started
+        for each in burst:
+            assert_unavailable(each)
+        assert burst_seconds < 2 * TIMEOUT + SLACK, burst_seconds
+
+        mysql_proxy.thaw()
+        assert (await client.post(calculate, json=CALCULATION)).status_code == 201
+        count = await client.get("/api/v1/pricing/calculations/count")
+        assert data_of(count) == {"count": 2}, "nothing of the failed batches was stored"
+
+
 async def test_a_request_the_server_keeps_waiting_on_a_lock_is_ended_by_the_server_and_is_503(
     mysql_environment: dict[str, str],
 ) -> None:
