@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors, ValidationFailed
@@ -161,7 +162,10 @@ class UserService:
             await self.session.rollback()
             return None
         await self.session.commit()
-        return await self.session.get(User, user_id)
+        # One query for the user, its roles and their permissions (the relationships' own loading takes three).
+        whole = select(User).where(User.id == user_id).options(joinedload(User.roles).joinedload(Role.permissions))
+        signed_in: User | None = (await self.session.execute(whole)).unique().scalar_one_or_none()
+        return signed_in
 
     async def check_password_change(self, user: User, current_password: str, new_password: str) -> None:
         """Raise ValidationFailed unless `current_password` is right and `new_password` is acceptable."""
