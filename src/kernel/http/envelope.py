@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,19 @@ RAW_BODY = "raw_body"
 """Route `opt` key: the handler's return value is sent as is (e.g. the JWKS document)."""
 
 
+_formatted: tuple[int, str] = (-1, "")
+
+
 def utc_timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now, as every envelope says it: ISO 8601 UTC with milliseconds. Formatted once per millisecond: under
+    load many answers share one, and formatting a datetime was 4 % of a cached read's CPU."""
+    global _formatted
+    millisecond = time.time_ns() // 1_000_000
+    if _formatted[0] != millisecond:
+        seconds, milliseconds = divmod(millisecond, 1000)
+        moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=milliseconds * 1000)
+        _formatted = (millisecond, moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    return _formatted[1]
 
 
 def success_message(status_code: int, method: str) -> str:
