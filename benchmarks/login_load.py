@@ -29,8 +29,9 @@ import harness as base
 
 P99_RATIO_TARGET = 3.0
 LOGIN_RATE_TARGET = 41.0  # logins/s: what the old system managed per process, the issue's floor
-# The machine of the issue: its reference app answered about 24,600 req/s when the old system signed in 41 a
-# second. On a slower or busier machine, the same share of the reference's rate is the comparable target.
+# The machine the targets were measured on (the performance issue's own figures): its reference app answered
+# about 24,600 req/s when the old system signed in 41 a second. On a slower or busier machine, the same share
+# of the reference's rate is the comparable target, as for every route of the suite.
 ISSUE_REFERENCE_RPS = 24_600.0
 LOGIN_SHARE_TARGET = LOGIN_RATE_TARGET / ISSUE_REFERENCE_RPS
 ADMIN = {"email": "admin@example.com", "password": "admin123"}

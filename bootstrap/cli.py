@@ -253,6 +253,7 @@ def _freeze_startup_heap() -> None:
 
 GLIBC_TUNABLES = "GLIBC_TUNABLES"
 HUGE_PAGE_TUNABLE = "glibc.malloc.hugetlb"
+RESTARTED = "FREIGHTDESK_RESTARTED_FOR_TUNABLES"
 THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
 
@@ -266,10 +267,13 @@ def _restart_with_huge_page_allocations() -> None:
     # operator's own GLIBC_TUNABLES are kept and the tunable added), the C library is not glibc, or the kernel
     # has transparent huge pages off.
     tunables = os.environ.get(GLIBC_TUNABLES, "")
-    if HUGE_PAGE_TUNABLE in tunables or platform.libc_ver()[0] != "glibc" or not _transparent_huge_pages_on():
+    restarted = os.environ.pop(RESTARTED, None) is not None  # once only, even if the C library dropped the tunable
+    if restarted or HUGE_PAGE_TUNABLE in tunables or platform.libc_ver()[0] != "glibc":
+        return
+    if not _transparent_huge_pages_on():
         return
     setting = f"{HUGE_PAGE_TUNABLE}=1"
-    environment = {**os.environ, GLIBC_TUNABLES: f"{tunables}:{setting}" if tunables else setting}
+    environment = {**os.environ, GLIBC_TUNABLES: f"{tunables}:{setting}" if tunables else setting, RESTARTED: "1"}
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, sys.orig_argv, environment)  # noqa: S606 - the same command, not a shell's

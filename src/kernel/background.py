@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
 
-from kernel.contracts.errors import ServiceUnavailable
+from kernel.contracts.errors import Busy
 
 log = logging.getLogger("freightdesk.background")
 
@@ -40,13 +40,6 @@ def _lower_own_priority(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(LOWEST_USEFUL_NICE, current + nice))
     except OSError as exc:  # a sandbox may forbid it; the work still runs, only without the priority drop
         log.warning("could not lower the priority of a background thread: %s", exc)
-
-
-class Busy(ServiceUnavailable):
-    default_message = "Server busy; try again shortly"
-
-    def __init__(self, retry_after: int = 1) -> None:
-        super().__init__(retry_after=retry_after)
 
 
 class BackgroundCpu:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kernel.contracts.errors import Busy
 from kernel.db.base import module_metadata
 from kernel.db.config import configure_engine
 from kernel.db.group_commit import GroupCommit
@@ -187,3 +188,31 @@ async def test_a_caller_that_gives_up_still_has_its_row_stored_and_the_others_th
     with pytest.raises(asyncio.CancelledError):
         await quitter
     assert set(await stored(engine)) == {"first", "quitter", *(f"k{i}" for i in range(5))}
+
+
+async def test_past_max_waiting_a_caller_is_told_to_come_back_at_once(engine: AsyncEngine) -> None:
+    write = HeldFirstBatch()
+    store = GroupCommit(engine, write, max_waiting=3)
+    first = asyncio.create_task(store.submit({"key": "first", "amount": 1}))
+    await write.writing.wait()
+    queued = [asyncio.create_task(store.submit({"key": f"k{i}", "amount": 1})) for i in range(3)]
+    await asyncio.sleep(0)
+    with pytest.raises(Busy) as refused:
+        await store.submit({"key": "one too many", "amount": 1})
+    assert refused.value.retry_after == 1
+    write.release.set()
+    assert all(isinstance(id_, int) for id_ in [await first, *await asyncio.gather(*queued)])
+    assert "one too many" not in await stored(engine)
+
+
+async def test_a_write_that_breaks_its_contract_fails_its_callers_and_the_next_rows_are_still_written(
+    engine: AsyncEngine,
+) -> None:
+    async def one_result_short(connection: AsyncConnection, rows: Sequence[Row]) -> list[int]:
+        ids = await store_entries(connection, rows)
+        return ids[:-1] if any(row["key"] == "short" for row in rows) else ids
+
+    store = GroupCommit(engine, one_result_short)
+    with pytest.raises(ValueError, match="shorter"):
+        await asyncio.wait_for(store.submit({"key": "short", "amount": 1}), timeout=5)
+    assert isinstance(await asyncio.wait_for(store.submit({"key": "next", "amount": 1}), timeout=5), int)

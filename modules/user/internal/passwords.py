@@ -1,8 +1,8 @@
 """Password hashing: argon2id for every new hash, legacy bcrypt accepted (imported from the old system).
 
-Hashing and verifying take about 15 ms of CPU (and 7 MiB) on purpose, so they run on two low-priority worker
-threads: the event loop keeps serving other requests at full speed during a burst of sign-ins, a burst can use
-both cores, and memory stays bounded (benchmarks/login_load.py measures this). Nothing here logs or returns a
+Hashing and verifying take tens of milliseconds of CPU (and 7 MiB) on purpose, so they run on two low-priority
+worker threads: the event loop keeps serving other requests at full speed during a burst of sign-ins, a burst can
+use both cores, and memory stays bounded (benchmarks/login_load.py measures this). Nothing here logs or returns a
 password or a hash to a caller outside this module.
 """
 

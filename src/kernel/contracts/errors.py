@@ -67,6 +67,15 @@ class ServiceUnavailable(DomainError):
         self.retry_after = max(int(retry_after), 1) if retry_after is not None else None
 
 
+class Busy(ServiceUnavailable):
+    """More work queued than this process takes on (password hashes, batched writes): try again shortly."""
+
+    default_message = "Server busy; try again shortly"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(retry_after=retry_after)
+
+
 class TooManyRequests(DomainError):
     """Throttled; `retry_after` seconds go out in the `Retry-After` header."""
 
