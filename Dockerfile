@@ -52,7 +52,7 @@ RUN groupadd --system --gid 10001 freightdesk \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin \
        freightdesk
 
-# GLIBC_TUNABLES: password hashes on transparent huge pages (bootstrap/cli.py; `freightdesk run` would otherwise
+# GLIBC_TUNABLES: password hashes on transparent huge pages (bootstrap/entry.py; `freightdesk run` would otherwise
 # start itself again to set it).
 ENV PATH="/app/.venv/bin:${PATH}" \
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
