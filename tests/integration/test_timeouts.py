@@ -26,6 +26,7 @@ from tests.carrier.factories import carrier_body
 from tests.conftest import MigratedBackend, data_of, http_client, require_service, running
 from tests.helpers import bearer, runtime_of, token_for
 from tests.isolation import MYSQL_URL, REDIS_URL
+from tests.pricing.test_calculate import EXAMPLE_1
 
 TIMEOUT = 1.0
 # Room for the request's own work and a loaded machine, far below the minutes an unbounded wait would take.
@@ -132,6 +133,18 @@ async def timed(request: asyncio.Future[httpx.Response] | asyncio.Task[httpx.Res
     return response, time.monotonic() - started
 
 
+def behind_proxy(environment: dict[str, str], setting: str, proxy: FreezableProxy) -> Settings:
+    """The environment with one module's database reached through `proxy`, a short timeout and a small pool."""
+    return Settings.from_mapping(
+        {
+            **environment,
+            setting: proxy.url_for(environment[setting]),
+            "FREIGHTDESK_DB_TIMEOUT": str(TIMEOUT),
+            "FREIGHTDESK_DB_POOL_SIZE": "2",
+        }
+    )
+
+
 def assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, (response.request.url.path, response.text)
     body = response.json()
@@ -143,15 +156,7 @@ def assert_unavailable(response: httpx.Response) -> None:
 async def test_a_module_database_that_stops_answering_is_503_within_the_timeout(
     mysql_environment: dict[str, str], mysql_proxy: FreezableProxy
 ) -> None:
-    environment = mysql_environment
-    settings = Settings.from_mapping(
-        {
-            **environment,
-            "CARRIER_DATABASE_URL": mysql_proxy.url_for(environment["CARRIER_DATABASE_URL"]),
-            "FREIGHTDESK_DB_TIMEOUT": str(TIMEOUT),
-            "FREIGHTDESK_DB_POOL_SIZE": "2",
-        }
-    )
+    settings = behind_proxy(mysql_environment, "CARRIER_DATABASE_URL", mysql_proxy)
     app = create_app(settings)
     async with running(app), http_client(app) as client:
         await runtime_of(app).seed(demo=False, only=["user"])
@@ -192,40 +197,23 @@ async def test_a_module_database_that_stops_answering_is_503_within_the_timeout(
         assert (await client.get(uncached)).status_code == 200
 
 
-CALCULATION = {
-    "carrierId": 1,
-    "serviceType": "Express",
-    "weight": 5.5,
-    "originCountry": "US",
-    "destinationCountry": "US",
-}
-
-
 async def test_calculations_sharing_a_commit_on_a_database_that_stops_answering_are_each_503_and_none_stored(
     mysql_environment: dict[str, str], mysql_proxy: FreezableProxy
 ) -> None:
     """Calculations are stored in batches (kernel.db.group_commit): a batch that cannot commit is every one of
     its requests' 503, within the timeout, and once the database answers again calculations are stored."""
-    environment = mysql_environment
-    settings = Settings.from_mapping(
-        {
-            **environment,
-            "PRICING_DATABASE_URL": mysql_proxy.url_for(environment["PRICING_DATABASE_URL"]),
-            "FREIGHTDESK_DB_TIMEOUT": str(TIMEOUT),
-            "FREIGHTDESK_DB_POOL_SIZE": "2",
-        }
-    )
+    settings = behind_proxy(mysql_environment, "PRICING_DATABASE_URL", mysql_proxy)
     app = create_app(settings)
     async with running(app), http_client(app) as client:
         await runtime_of(app).seed(demo=True, only=["user", "carrier", "pricing"])
         client.headers.update(bearer(token_for(app, ["pricing.calculate", "pricing.view"])))
         calculate = "/api/v1/pricing/calculate"
-        assert (await client.post(calculate, json=CALCULATION)).status_code == 201, "the rule set is read and kept"
+        assert (await client.post(calculate, json=EXAMPLE_1)).status_code == 201, "the rule set is read and kept"
 
         mysql_proxy.freeze()
         started = time.monotonic()
         burst = await asyncio.wait_for(
-            asyncio.gather(*(client.post(calculate, json=CALCULATION) for _ in range(12))), timeout=30
+            asyncio.gather(*(client.post(calculate, json=EXAMPLE_1) for _ in range(12))), timeout=30
         )
         burst_seconds = time.monotonic() - started
         for each in burst:
@@ -233,7 +221,7 @@ async def test_calculations_sharing_a_commit_on_a_database_that_stops_answering_
         assert burst_seconds < 2 * TIMEOUT + SLACK, burst_seconds
 
         mysql_proxy.thaw()
-        assert (await client.post(calculate, json=CALCULATION)).status_code == 201
+        assert (await client.post(calculate, json=EXAMPLE_1)).status_code == 201
         count = await client.get("/api/v1/pricing/calculations/count")
         assert data_of(count) == {"count": 2}, "nothing of the failed batches was stored"
 
