@@ -11,6 +11,7 @@ from litestar import Litestar
 
 from bootstrap.app import create_app
 from kernel.settings import Settings
+from modules.auth.internal.revocations import SYNC_INTERVAL_SECONDS, RevocationSync
 from tests.auth.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.conftest import http_client, running
 from tests.helpers import runtime_of
@@ -24,18 +25,54 @@ async def signed_in(client: httpx.AsyncClient, email: str, password: str) -> dic
     return {"Authorization": f"Bearer {answer.json()['data']['access_token']}"}
 
 
-async def seconds_until_refused(client: httpx.AsyncClient, headers: dict[str, str]) -> float:
+async def refused(client: httpx.AsyncClient, headers: dict[str, str]) -> bool:
+    return (await client.get("/api/v1/auth/profile", headers=headers)).status_code == 401
+
+
+async def until_refused(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     started = time.monotonic()
-    while (await client.get("/api/v1/auth/profile", headers=headers)).status_code != 401:
-        assert time.monotonic() - started < 5, "never refused"
+    while not await refused(client, headers):
+        assert time.monotonic() - started < 10, "never refused"
         await asyncio.sleep(0.05)
-    return time.monotonic() - started
+
+
+class SyncPasses:
+    """Watches one process's revocation sync. The promise is "within a second" because a pass begins every half
+    second; on a machine busy with other work the wall clock says more about the load than about the code, so
+    the test waits for a whole pass that began after the revocation was recorded and then asks."""
+
+    def __init__(self, app: Litestar) -> None:
+        background = runtime_of(app).module("auth").assembled.background
+        sync = next(service for service in background if isinstance(service, RevocationSync))
+        original = sync.sync
+        self._began: list[float] = []
+        self._passed = asyncio.Condition()
+
+        async def counted() -> int:
+            began = time.monotonic()
+            try:
+                return await original()
+            finally:
+                async with self._passed:
+                    self._began.append(began)
+                    self._passed.notify_all()
+
+        sync.sync = counted  # type: ignore[method-assign]
+
+    async def one_begun_after(self, moment: float) -> None:
+        async with self._passed:
+            await asyncio.wait_for(self._passed.wait_for(lambda: any(b > moment for b in self._began)), 10)
+
+
+def test_a_pass_begins_often_enough_to_agree_within_a_second() -> None:
+    assert SYNC_INTERVAL_SECONDS * 2 <= AGREE_WITHIN_SECONDS
 
 
 async def test_a_logout_and_a_deactivation_reach_another_process_within_a_second(settings: Settings) -> None:
     first: Litestar = create_app(settings)
     second: Litestar = create_app(settings)
     assert runtime_of(first).security.store is not runtime_of(second).security.store
+    passes_of_second = SyncPasses(second)
     async with running(first), running(second), http_client(first) as a, http_client(second) as b:
         await runtime_of(first).seed(demo=False)
         admin = await signed_in(a, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -51,17 +88,20 @@ async def test_a_logout_and_a_deactivation_reach_another_process_within_a_second
         )
         assert created.status_code == 201, created.text
         other = await signed_in(a, "elsewhere@example.com", "Correct-Horse-42")
-        assert (await b.get("/api/v1/auth/profile", headers=other)).status_code == 200
+        assert not await refused(b, other)
 
         deactivated = await a.patch(
             f"/api/v1/users/{created.json()['data']['id']}", json={"isActive": False}, headers=admin
         )
         assert deactivated.status_code == 200
-        assert await seconds_until_refused(b, other) <= AGREE_WITHIN_SECONDS
+        await until_refused(a, other)  # the deactivation event was handled: the cutoff is recorded
+        await passes_of_second.one_begun_after(time.monotonic())
+        assert await refused(b, other)
 
-        assert (await b.get("/api/v1/auth/profile", headers=admin)).status_code == 200
+        assert not await refused(b, admin)
         assert (await a.post("/api/v1/auth/logout", headers=admin)).status_code == 200
-        assert await seconds_until_refused(b, admin) <= AGREE_WITHIN_SECONDS
+        await passes_of_second.one_begun_after(time.monotonic())
+        assert await refused(b, admin)
 
 
 async def test_a_new_process_starts_with_every_recorded_revocation(settings: Settings) -> None:
