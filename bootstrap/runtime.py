@@ -18,6 +18,7 @@ from bootstrap.catalog import select_modules
 from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase
 from kernel.db.errors import is_transient_database_error
+from kernel.events.outbox import ROUTES_KEY
 from kernel.events.redis_streams import RedisStreamsTransport
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
@@ -204,6 +205,8 @@ def build_runtime(
     )
     for module in hosted:
         _subscribe(transport, module)
+    for module in hosted:
+        module.context.session_maker.configure(info={ROUTES_KEY: transport})
         outbox = module.descriptor.database.outbox
         if outbox is not None:
             runtime.relays.append(

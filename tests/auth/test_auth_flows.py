@@ -65,6 +65,24 @@ async def test_failed_login_is_published_without_the_password(anonymous: httpx.A
     assert "nope-nope" not in rows[0].payload  # type: ignore[attr-defined]
 
 
+async def test_a_sign_in_nobody_subscribes_to_costs_the_relay_nothing(
+    anonymous: httpx.AsyncClient, app: Litestar
+) -> None:
+    """No module of this process receives auth.login_succeeded (in-process delivery): its row is recorded
+    published by the sign-in's own commit, stamped when it happened; a relay would stamp it later."""
+    await login(anonymous)
+    await register(anonymous, "listened-to@example.com")  # user.created: the customer module receives it
+    await asyncio.sleep(EVENTS_DELIVERED_SECONDS)
+    signed_in = [r for r in await outbox_rows(app, "auth") if r.event_type == "auth.login_succeeded"]
+    assert [(r.status, r.attempts, r.published_at) for r in signed_in] == [
+        ("published", 0, r.occurred_at) for r in signed_in
+    ]
+    assert signed_in
+    created = [r for r in await outbox_rows(app, "user") if r.event_type == "user.created"]
+    assert created
+    assert all(r.status == "published" and r.published_at > r.occurred_at for r in created)
+
+
 async def test_register_then_log_in_right_away_with_role_user(anonymous: httpx.AsyncClient) -> None:
     registered = await register(anonymous, "newcomer@example.com")
     assert [r["name"] for r in registered["user"]["roles"]] == ["user"]  # type: ignore[index]

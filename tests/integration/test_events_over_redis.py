@@ -102,6 +102,23 @@ async def test_a_registered_user_gets_a_customer_through_the_user_stream(
     assert (health["transport"], health["status"], health["deadLetters"]) == ("redis", "healthy", 0)
 
 
+async def test_an_event_no_hosted_module_subscribes_to_still_goes_to_its_stream(
+    app_client: tuple[Litestar, httpx.AsyncClient],
+) -> None:
+    """Another process may subscribe to any stream: on this transport every event is the relay's to carry."""
+    app, client = app_client
+    await seed(app)
+    await register(client, "registered@example.com")  # auth.user_registered: no module here subscribes
+
+    async def relayed() -> bool:
+        rows = [r for r in await outbox_rows(app, "auth") if r.event_type == "auth.user_registered"]
+        return bool(rows) and all(r.status == "published" and r.published_at > r.occurred_at for r in rows)
+
+    await until(relayed, what="auth.user_registered relayed to its stream")
+    entries = await streams(app).commands.xrange(streams(app).stream_key("auth"))
+    assert b"auth.user_registered" in [fields[b"type"] for _, fields in entries]  # type: ignore[union-attr,index]
+
+
 async def test_what_the_customer_module_gave_up_on_is_listed_replayed_and_counted_in_health(
     streams_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

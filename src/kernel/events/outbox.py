@@ -24,6 +24,16 @@ PENDING = "pending"
 PUBLISHED = "published"
 DEAD = "dead"
 
+ROUTES_KEY = "freightdesk.event_routes"
+"""Where a module's sessions carry (in `Session.info`) the process's `EventRoutes`: bootstrap puts its transport
+there once every subscription is bound."""
+
+
+class EventRoutes(Protocol):
+    def carries(self, event_type: str) -> bool:
+        """Whether anyone can receive events of this type (the in-process transport: a hosted subscriber)."""
+        ...
+
 
 class OutboxRecord(Protocol):
     """An outbox row; each module maps its own (see `Outbox.for_base`)."""
@@ -96,10 +106,14 @@ class Outbox:
         return cls(module, OutboxMessage)
 
     def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
-        """Add the event to the session's transaction; the relay is woken once that transaction commits."""
+        """Add the event to the session's transaction; the relay is woken once that transaction commits. An
+        event nobody can receive (no hosted module subscribes, in-process delivery) is recorded as published at
+        once, as the relay would after delivering it to nobody, and costs the relay nothing."""
         if event_.producer != self.module:
             raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
         envelope = EventEnvelope.wrap(event_)
+        routes: EventRoutes | None = session.info.get(ROUTES_KEY)
+        heard = routes is None or routes.carries(envelope.type)
         session.add(
             self.record(
                 event_id=envelope.id,
@@ -109,12 +123,14 @@ class Outbox:
                 correlation_id=envelope.correlation_id,
                 occurred_at=envelope.occurred_at,
                 payload=msgspec.json.encode(envelope.payload).decode(),
-                status=PENDING,
+                status=PENDING if heard else PUBLISHED,
                 attempts=0,
                 available_at=envelope.occurred_at,
+                published_at=None if heard else envelope.occurred_at,
             )
         )
-        event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
+        if heard:
+            event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
         return envelope
 
     def notify(self) -> None:
