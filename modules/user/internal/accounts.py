@@ -10,6 +10,7 @@ from modules.user.api import NewUser, UserView
 from modules.user.internal.mappers import user_view
 from modules.user.internal.models import User
 from modules.user.internal.service import UserService
+from modules.user.internal.views import user_view_by_id
 
 
 class SqlUserAccounts:
@@ -19,8 +20,7 @@ class SqlUserAccounts:
 
     async def get_user(self, user_id: int) -> UserView | None:
         async with self._session_maker() as session:
-            user = await session.get(User, user_id)
-            return user_view(user) if user is not None else None
+            return await user_view_by_id(await session.connection(), user_id)
 
     async def find_by_email(self, email: str) -> UserView | None:
         async with self._session_maker() as session:
@@ -33,8 +33,7 @@ class SqlUserAccounts:
 
     async def authenticate(self, email: str, password: str) -> UserView | None:
         async with self._session_maker() as session:
-            user = await UserService(session, self._revocations).authenticate(email, password)
-            return user_view(user) if user is not None else None
+            return await UserService(session, self._revocations).authenticate(email, password)
 
     async def register_user(self, new_user: NewUser) -> UserView:
         async with self._session_maker() as session:

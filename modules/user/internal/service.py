@@ -13,7 +13,6 @@ from typing import Any
 import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from kernel.contracts.changes import apply_changes, differences
 from kernel.contracts.errors import FieldErrors, ValidationFailed
@@ -27,7 +26,7 @@ from kernel.http.fields import present
 from kernel.paging import ListParams, Page
 from kernel.security.revocation import Revocations
 from kernel.security.throttle import LoginThrottle
-from modules.user.api import EmailTaken, NewUser, UserNotFound
+from modules.user.api import EmailTaken, NewUser, UserNotFound, UserView
 from modules.user.events import UserCreated, UserDeactivated, UserDeleted, UserRolesChanged, UserUpdated
 from modules.user.internal.errors import DefaultRoleUnavailable, LastAdministrator, SelfDeletion
 from modules.user.internal.escalation import Caller, require_authority_over, require_may_grant
@@ -36,6 +35,7 @@ from modules.user.internal.models import ADMIN_ROLE, DEFAULT_ROLE, Role, User, U
 from modules.user.internal.password_policy import check_password
 from modules.user.internal.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from modules.user.internal.schemas import UserCreate, UserUpdate
+from modules.user.internal.views import user_view_by_id
 
 NAME_MIN, NAME_MAX = 2, 50
 SORTABLE = {
@@ -129,7 +129,7 @@ class UserService:
 
     # ---- credentials (used by the directory, for the auth module)
 
-    async def authenticate(self, email: str, password: str) -> User | None:
+    async def authenticate(self, email: str, password: str) -> UserView | None:
         """The active user whose password matches, with `lastLoginAt` set in the same commit as any hash
         upgrade; None (and nothing written) otherwise."""
         # Only what the verification needs: the whole user (roles, permissions) is read once, after it.
@@ -161,10 +161,9 @@ class UserService:
         if getattr(recorded, "rowcount", 0) != 1:
             await self.session.rollback()
             return None
+        # Read in the update's transaction: its commit ends the sign-in's work here (no rollback after a read).
+        signed_in = await user_view_by_id(await self.session.connection(), user_id)
         await self.session.commit()
-        # One query for the user, its roles and their permissions (the relationships' own loading takes three).
-        whole = select(User).where(User.id == user_id).options(joinedload(User.roles).joinedload(Role.permissions))
-        signed_in: User | None = (await self.session.execute(whole)).unique().scalar_one_or_none()
         return signed_in
 
     async def check_password_change(self, user: User, current_password: str, new_password: str) -> None:
