@@ -96,7 +96,7 @@ def wire(
 
 async def publish(sessions: async_sessionmaker[AsyncSession], label: str, commit: bool = True) -> EventEnvelope:
     async with sessions() as session:
-        envelope = probe_outbox.publish(session, ProbeHappened(label=label))
+        envelope = await probe_outbox.publish(session, ProbeHappened(label=label))
         if commit:
             await session.commit()
         else:
@@ -287,13 +287,13 @@ async def test_expired_lease_is_claimed_again(sessions: async_sessionmaker[Async
     assert handler.calls == 1
 
 
-def test_event_from_another_module_cannot_be_published_through_this_outbox() -> None:
+async def test_event_from_another_module_cannot_be_published_through_this_outbox() -> None:
     class ElsewhereHappened(IntegrationEvent, frozen=True, kw_only=True):
         event_type: ClassVar[str] = "elsewhere.happened"
         event_version: ClassVar[int] = 1
 
     with pytest.raises(ValueError, match="cannot publish"):
-        probe_outbox.publish(AsyncSession(), ElsewhereHappened())
+        await probe_outbox.publish(AsyncSession(), ElsewhereHappened())
 
 
 def test_events_must_declare_type_and_version() -> None:
@@ -338,7 +338,7 @@ async def test_relays_of_several_replicas_never_claim_the_same_event(
 ) -> None:
     async with sessions() as session:
         for n in range(400):
-            probe_outbox.publish(session, ProbeHappened(label=f"event {n}"))
+            await probe_outbox.publish(session, ProbeHappened(label=f"event {n}"))
         await session.commit()
     replicas = [create_async_engine(engine.url) for _ in range(4)]
     for replica in replicas:

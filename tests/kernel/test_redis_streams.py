@@ -498,7 +498,7 @@ async def test_while_redis_is_down_the_relay_keeps_its_events_pending_and_publis
         with pytest.raises(TransportUnavailable):
             await transport.publish(happened("direct"))
         async with sessions() as session:
-            sender_outbox.publish(session, SenderHappened(label="during the outage"))
+            await sender_outbox.publish(session, SenderHappened(label="during the outage"))
             await session.commit()
         with caplog.at_level(logging.WARNING, logger="freightdesk.events"):
             relay.start()

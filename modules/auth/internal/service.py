@@ -73,7 +73,7 @@ class AuthService:
         user = await self.users.authenticate(email_key, password)
         if user is None:
             await self.throttle.failed(email_key, client.ip)
-            self._publish(LoginFailed(email=email_key[:254], reason="invalid_credentials"))
+            await self._publish(LoginFailed(email=email_key[:254], reason="invalid_credentials"))
             await self.session.commit()
             raise InvalidCredentials()
         await self.throttle.succeeded(email_key)
@@ -187,7 +187,7 @@ class AuthService:
             },
         )
         refresh_token = await self._add_refresh_token(session_id, now)
-        self._publish(event)
+        await self._publish(event)
         await self.session.commit()
         return SignedIn(self._access_token(user, session_id), refresh_token, self.security.access_token_ttl, user)
 
@@ -235,8 +235,8 @@ class AuthService:
             )
             await self.security.revocations.revoke_session(auth_session.id)
 
-    def _publish(self, event: IntegrationEvent) -> None:
-        outbox.publish(self.session, event)
+    async def _publish(self, event: IntegrationEvent) -> None:
+        await outbox.publish(self.session, event)
 
 
 class SqlSessionControl:

@@ -88,7 +88,7 @@ class CarrierService:
         carrier = Carrier(**values, name_key=name_key(values["name"]))
         self.session.add(carrier)
         await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
-        self._publish(CarrierCreated(carrier_id=carrier.id, name=carrier.name, is_active=carrier.is_active))
+        await self._publish(CarrierCreated(carrier_id=carrier.id, name=carrier.name, is_active=carrier.is_active))
         await self.session.commit()
         return view_of(carrier)
 
@@ -109,10 +109,10 @@ class CarrierService:
             return view_of(carrier)
         carrier.name_key = name_key(carrier.name)
         await flush_or_conflict(self.session, "carriers", "name_key", CarrierNameTaken)
-        self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[event_field_name(a) for a in changed]))
+        await self._publish(CarrierUpdated(carrier_id=carrier.id, changes=[event_field_name(a) for a in changed]))
         if carrier.is_active != was_active:
             flip = CarrierActivated if carrier.is_active else CarrierDeactivated
-            self._publish(flip(carrier_id=carrier.id))
+            await self._publish(flip(carrier_id=carrier.id))
         await self.session.commit()
         return view_of(carrier)
 
@@ -120,7 +120,7 @@ class CarrierService:
         carrier = await self._get_for_update(carrier_id)
         await check(precondition, view_of(carrier))
         await self.session.delete(carrier)
-        self._publish(CarrierDeleted(carrier_id=carrier.id, name=carrier.name))
+        await self._publish(CarrierDeleted(carrier_id=carrier.id, name=carrier.name))
         await self.session.commit()
 
     async def _get_for_update(self, carrier_id: int) -> Carrier:
@@ -136,7 +136,7 @@ class CarrierService:
         if taken is not None:
             raise CarrierNameTaken()
 
-    def _publish(self, event: IntegrationEvent) -> None:
+    async def _publish(self, event: IntegrationEvent) -> None:
         """Every change is announced; what is announced also drops the cached reads once it commits."""
-        outbox.publish(self.session, event)
+        await outbox.publish(self.session, event)
         self.reads.changing(self.session)

@@ -69,7 +69,7 @@ class UserEventHandlers:
             # A concurrent writer committed a customer with this email (or this user) since we looked: link it.
             await self._link_by_email(service, user)
             return
-        service.announce_created(customer)
+        await service.announce_created(customer)
 
     async def on_user_updated(self, session: AsyncSession, event: UserUpdated, envelope: EventEnvelope) -> None:
         """The linked customer takes the user's current email and names, for the fields the event names."""

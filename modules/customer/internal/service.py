@@ -182,7 +182,7 @@ class CustomerService:
         customer = Customer(**values)
         self.session.add(customer)
         await self._flush_or_conflict()
-        self.announce_created(customer)
+        await self.announce_created(customer)
         return customer
 
     async def update(
@@ -201,7 +201,7 @@ class CustomerService:
         customer = await self.get_for_update(customer_id)
         await check(precondition, view_of(customer))
         await self.session.delete(customer)
-        self._publish(CustomerDeleted(customer_id=customer.id, email=customer.email))
+        await self._publish(CustomerDeleted(customer_id=customer.id, email=customer.email))
         await self.session.commit()
 
     async def get_for_update(self, customer_id: int) -> Customer:
@@ -218,14 +218,14 @@ class CustomerService:
         if not changed:
             return []
         await self._flush_or_conflict()
-        self._publish(CustomerUpdated(customer_id=customer.id, changes=[wire_name(name) for name in changed]))
+        await self._publish(CustomerUpdated(customer_id=customer.id, changes=[wire_name(name) for name in changed]))
         if customer.is_active != was_active:
             flip = CustomerActivated if customer.is_active else CustomerDeactivated
-            self._publish(flip(customer_id=customer.id))
+            await self._publish(flip(customer_id=customer.id))
         return changed
 
-    def announce_created(self, customer: Customer) -> None:
-        self._publish(
+    async def announce_created(self, customer: Customer) -> None:
+        await self._publish(
             CustomerCreated(
                 customer_id=customer.id,
                 email=customer.email,
@@ -258,7 +258,7 @@ class CustomerService:
                 raise
             raise conflict from None
 
-    def _publish(self, event: IntegrationEvent) -> None:
+    async def _publish(self, event: IntegrationEvent) -> None:
         """Every change is announced; what is announced also drops the cached reads once it commits."""
-        outbox.publish(self.session, event)
+        await outbox.publish(self.session, event)
         self.reads.changing(self.session)

@@ -185,7 +185,7 @@ class PricingRuleService:
         rule = PricingRule(**values, carrier_id=conditions.carrier_id)
         self.session.add(rule)
         await self.session.flush()
-        outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="created"))
+        await outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="created"))
         await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()
@@ -209,7 +209,7 @@ class PricingRuleService:
         if not apply_changes(rule, values):
             return rule_view_of(rule)
         await self.session.flush()
-        outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="updated"))
+        await outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="updated"))
         await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()
@@ -226,7 +226,7 @@ class PricingRuleService:
         if used is not None:
             raise PricingRuleInUse()
         await self.session.delete(rule)
-        outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="deleted"))
+        await outbox.publish(self.session, PricingRuleChanged(rule_id=rule.id, change="deleted"))
         await versions.bump(self.session, RULE_SET)  # and every other process drops its compiled set
         await self.session.commit()
         self.on_change()

@@ -185,10 +185,10 @@ class RoleService:
         if "name" in changed or "is_active" in changed:
             # The role names in the holders' tokens change.
             for user in holders:
-                outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+                await outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
         elif permissions_changed:
             for user in holders:
-                outbox.publish(self.session, UserPermissionsChanged(user_id=user.id))
+                await outbox.publish(self.session, UserPermissionsChanged(user_id=user.id))
         for user in holders:  # before the commit: a refused revocation leaves the change undone, to retry
             await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()

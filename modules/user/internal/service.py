@@ -183,7 +183,7 @@ class UserService:
         await self.check_password_change(user, current_password, new_password)
         user.password_hash = await hash_password(new_password)
         user.password_changed_at = utc_now()
-        self._publish(UserUpdated(user_id=user.id, changes=["password"], kept_session_id=kept_session_id))
+        await self._publish(UserUpdated(user_id=user.id, changes=["password"], kept_session_id=kept_session_id))
         await self.session.commit()
         return user
 
@@ -308,11 +308,11 @@ class UserService:
             return user
         await flush_or_conflict(self.session, "users", "email", EmailTaken)
         if changed:
-            self._publish(UserUpdated(user_id=user.id, changes=[_WIRE_NAMES[a] for a in changed]))
+            await self._publish(UserUpdated(user_id=user.id, changes=[_WIRE_NAMES[a] for a in changed]))
         if roles_changed:
-            self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+            await self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
         if deactivating:
-            self._publish(UserDeactivated(user_id=user.id))
+            await self._publish(UserDeactivated(user_id=user.id))
         if deactivating or roles_changed or "password_hash" in changed:
             await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()
@@ -341,7 +341,7 @@ class UserService:
         user.roles = roles
         user.updated_at = utc_now()
         await self.session.flush()
-        self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+        await self._publish(UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
         await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()
         return user
@@ -355,7 +355,7 @@ class UserService:
         await self._ensure_not_last_admin(user)
         await self.session.execute(delete(UserProfile).where(UserProfile.user_id == user.id))
         await self.session.delete(user)
-        self._publish(UserDeleted(user_id=user.id, email=user.email))
+        await self._publish(UserDeleted(user_id=user.id, email=user.email))
         await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()
 
@@ -421,7 +421,7 @@ class UserService:
         )
         self.session.add(user)
         await flush_or_conflict(self.session, "users", "email", EmailTaken)
-        self._publish(
+        await self._publish(
             UserCreated(
                 user_id=user.id,
                 email=user.email,
@@ -467,8 +467,8 @@ class UserService:
         """The lock behind the last-administrator rule (taking it again in one transaction is free)."""
         await lock_rows(self.session, Role, Role.name_key == ADMIN_ROLE)
 
-    def _publish(self, event: IntegrationEvent) -> None:
-        outbox.publish(self.session, event)
+    async def _publish(self, event: IntegrationEvent) -> None:
+        await outbox.publish(self.session, event)
 
 
 def _grants_admin(roles: Iterable[Role]) -> bool:

@@ -1,6 +1,6 @@
 """Transactional outbox and inbox tables, created on a module's own base, in the module's own database.
 
-A producer calls `outbox.publish(session, event)` inside the transaction that makes the change; the relay
+A producer awaits `outbox.publish(session, event)` inside the transaction that makes the change; the relay
 delivers the row after commit. A consumer's inbox row `(event_id, handler)` is written in the same
 transaction as the handler's effects, so a redelivered event changes nothing twice.
 """
@@ -77,6 +77,8 @@ class Outbox:
     def __init__(self, module: str, record: type[Any]) -> None:
         self.module = module
         self.record = record
+        self.insert = insert(record)
+        """Built once: the row `publish` writes."""
         self._waiters: set[asyncio.Event] = set()
 
     @classmethod
@@ -105,29 +107,32 @@ class Outbox:
 
         return cls(module, OutboxMessage)
 
-    def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
-        """Add the event to the session's transaction; the relay is woken once that transaction commits. An
-        event nobody can receive (no hosted module subscribes, in-process delivery) is recorded as published at
-        once, as the relay would after delivering it to nobody, and costs the relay nothing."""
+    async def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
+        """Write the event in the session's transaction (one prepared insert, not the unit of work); the relay is
+        woken once that transaction commits. An event nobody can receive (no hosted module subscribes,
+        in-process delivery) is written as published at once, as the relay would after delivering it to
+        nobody, and costs the relay nothing."""
         if event_.producer != self.module:
             raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
         envelope = EventEnvelope.wrap(event_)
         routes: EventRoutes | None = session.info.get(ROUTES_KEY)
         heard = routes is None or routes.carries(envelope.type)
-        session.add(
-            self.record(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                event_version=envelope.version,
-                producer=envelope.producer,
-                correlation_id=envelope.correlation_id,
-                occurred_at=envelope.occurred_at,
-                payload=msgspec.json.encode(envelope.payload).decode(),
-                status=PENDING if heard else PUBLISHED,
-                attempts=0,
-                available_at=envelope.occurred_at,
-                published_at=None if heard else envelope.occurred_at,
-            )
+        connection = await session.connection()
+        await connection.execute(
+            self.insert,
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "event_version": envelope.version,
+                "producer": envelope.producer,
+                "correlation_id": envelope.correlation_id,
+                "occurred_at": envelope.occurred_at,
+                "payload": msgspec.json.encode(envelope.payload).decode(),
+                "status": PENDING if heard else PUBLISHED,
+                "attempts": 0,
+                "available_at": envelope.occurred_at,
+                "published_at": None if heard else envelope.occurred_at,
+            },
         )
         if heard:
             event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
