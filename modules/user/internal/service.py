@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.contracts.changes import apply_changes, differences
@@ -49,6 +49,8 @@ SORTABLE = {
     "id": "id",
 }
 SEARCHABLE = (User.first_name, User.last_name, User.email)
+_CREDENTIALS = select(User.id, User.password_hash, User.is_active).where(User.email == bindparam("email"))
+"""Built once: what a sign-in verifies."""
 _WIRE_NAMES = {
     "email": "email",
     "password_hash": "password",
@@ -132,12 +134,10 @@ class UserService:
     async def authenticate(self, email: str, password: str) -> UserView | None:
         """The active user whose password matches, with `lastLoginAt` set in the same commit as any hash
         upgrade; None (and nothing written) otherwise."""
-        # Only what the verification needs: the whole user (roles, permissions) is read once, after it.
-        found = (
-            await self.session.execute(
-                select(User.id, User.password_hash, User.is_active).where(User.email == normalize_email(email))
-            )
-        ).one_or_none()
+        # Only what the verification needs: the whole user (roles, permissions) is read once, after it. Core
+        # statements on the session's connection: a sign-in needs nothing of the ORM.
+        connection = await self.session.connection()
+        found = (await connection.execute(_CREDENTIALS, {"email": normalize_email(email)})).one_or_none()
         if found is None:
             await verify_dummy(password)
             return None
@@ -152,17 +152,14 @@ class UserService:
             values["password_hash"] = await hash_password(password)
         # Written only if the password and the active flag are still what was verified: a password change or
         # deactivation committed meanwhile turns this sign-in down instead of letting it start a session.
-        recorded = await self.session.execute(
-            update(User)
-            .where(User.id == user_id, User.password_hash == verified_hash, User.is_active)
-            .values(values)
-            .execution_options(synchronize_session=False)
+        recorded = await connection.execute(
+            update(User).where(User.id == user_id, User.password_hash == verified_hash, User.is_active).values(values)
         )
-        if getattr(recorded, "rowcount", 0) != 1:
+        if recorded.rowcount != 1:
             await self.session.rollback()
             return None
         # Read in the update's transaction: its commit ends the sign-in's work here (no rollback after a read).
-        signed_in = await user_view_by_id(await self.session.connection(), user_id)
+        signed_in = await user_view_by_id(connection, user_id)
         await self.session.commit()
         return signed_in
 
