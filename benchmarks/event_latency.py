@@ -198,7 +198,7 @@ async def measure(
                 # connection back to the pool takes a round trip of its own, which the relay's work overlaps.
                 commits: list[float] = []
                 event_.listen(session.sync_session, "after_commit", _note_time(commits))
-                send_outbox.publish(session, BenchSent(label=label))
+                await send_outbox.publish(session, BenchSent(label=label))
                 await session.commit()
             committed = commits[0]
             try:

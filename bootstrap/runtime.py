@@ -14,11 +14,11 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bootstrap.catalog import select_modules
+from bootstrap.catalog import available_modules, load_descriptor, select_modules
 from bootstrap.migrate import head_revision
 from kernel.db.config import ModuleDatabase
 from kernel.db.errors import is_transient_database_error
-from kernel.events.outbox import ROUTES_KEY
+from kernel.events.outbox import AUDIENCE_KEY, EventAudience
 from kernel.events.redis_streams import RedisStreamsTransport
 from kernel.events.relay import OutboxRelay
 from kernel.events.transport import BoundSubscription, EventTransport, InProcessTransport
@@ -203,10 +203,11 @@ def build_runtime(
     runtime = Runtime(
         settings=settings, modules=hosted, transport=transport, security=security, redis=redis, remote=remote
     )
+    audience = _audience() if isinstance(transport, InProcessTransport) else None
     for module in hosted:
         _subscribe(transport, module)
-    for module in hosted:
-        module.context.session_maker.configure(info={ROUTES_KEY: transport})
+        if audience is not None:
+            module.context.session_maker.configure(info={AUDIENCE_KEY: audience})
         outbox = module.descriptor.database.outbox
         if outbox is not None:
             runtime.relays.append(
@@ -271,6 +272,16 @@ def assemble_modules(
         bindings.provide(descriptor, assembled)
         hosted.append(HostedModule(descriptor, database, context, assembled))
     return hosted
+
+
+def _audience() -> EventAudience:
+    """What every module of the application subscribes to, hosted here or not: with the in-process transport
+    an event of another type reaches nobody. (A process hosting some modules beside servers on another
+    transport, such as `freightdesk seed --modules user` in the hybrid shape, must leave `user.created` for
+    their relay: it counts the customer module too.)"""
+    return EventAudience(
+        frozenset(event.event_type for name in available_modules() for event in load_descriptor(name).subscribes_to)
+    )
 
 
 def _subscribe(transport: EventTransport, module: HostedModule) -> None:

@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 
 from tests.auth.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login, register
-from tests.helpers import bearer, outbox_rows
+from tests.helpers import bearer, outbox_rows, runtime_of
 
 AUTH = "/api/v1/auth"
 
@@ -72,15 +72,20 @@ async def test_a_sign_in_nobody_subscribes_to_costs_the_relay_nothing(
     published by the sign-in's own commit, stamped when it happened; a relay would stamp it later."""
     await login(anonymous)
     await register(anonymous, "listened-to@example.com")  # user.created: the customer module receives it
-    await asyncio.sleep(EVENTS_DELIVERED_SECONDS)
+
+    async def created_rows() -> list[Any]:
+        return [r for r in await outbox_rows(app, "user") if r.event_type == "user.created"]
+
+    started = time.monotonic()
+    while not (created := await created_rows()) or any(r.status != "published" for r in created):
+        assert time.monotonic() - started < 10, "user.created never relayed"
+        await asyncio.sleep(0.05)
     signed_in = [r for r in await outbox_rows(app, "auth") if r.event_type == "auth.login_succeeded"]
     assert [(r.status, r.attempts, r.published_at) for r in signed_in] == [
         ("published", 0, r.occurred_at) for r in signed_in
     ]
     assert signed_in
-    created = [r for r in await outbox_rows(app, "user") if r.event_type == "user.created"]
-    assert created
-    assert all(r.status == "published" and r.published_at > r.occurred_at for r in created)
+    assert all(r.published_at > r.occurred_at for r in created)  # stamped by the relay, after delivery
 
 
 async def test_register_then_log_in_right_away_with_role_user(anonymous: httpx.AsyncClient) -> None:
@@ -310,3 +315,31 @@ async def test_guessing_the_current_password_counts_as_failed_sign_ins(anonymous
         f"{AUTH}/login", json={"email": "guessed@example.com", "password": "First-Password-1"}
     )
     assert relogin.status_code == 429
+
+
+async def test_a_sign_in_waiting_for_its_hash_holds_no_database_connection(
+    anonymous: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of sign-ins queues on the hash threads; the user module's pool stays free for everyone else."""
+    from modules.user.internal import passwords
+
+    waiting, release = asyncio.Event(), asyncio.Event()
+    run = passwords._worker.run
+
+    async def held_back(function: Any, *args: Any) -> Any:
+        waiting.set()
+        await release.wait()
+        return await run(function, *args)
+
+    monkeypatch.setattr(passwords._worker, "run", held_back)
+    for relay in runtime_of(app).relays:  # the only other users of the pool (SQLite's keeps one for itself)
+        await relay.stop()
+    pool = runtime_of(app).module("user").context.engine.pool
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    signing_in = asyncio.ensure_future(
+        anonymous.post(f"{AUTH}/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    )
+    await asyncio.wait_for(waiting.wait(), 10)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    release.set()
+    assert (await signing_in).status_code == 200

@@ -21,7 +21,7 @@ from kernel.contracts.events import IntegrationEvent
 from kernel.db.base import IntPrimaryKey, module_metadata
 from kernel.db.config import configure_engine
 from kernel.events.envelope import EventEnvelope
-from kernel.events.outbox import DEAD, PENDING, PUBLISHED, ROUTES_KEY, Inbox, Outbox
+from kernel.events.outbox import AUDIENCE_KEY, DEAD, PENDING, PUBLISHED, EventAudience, Inbox, Outbox
 from kernel.events.relay import OutboxRelay, _Lease, backoff_seconds, outbox_stats, replay_dead_letters
 from kernel.events.transport import BoundSubscription, InProcessTransport, Subscription
 from tests.conftest import require_service
@@ -123,25 +123,39 @@ async def test_outbox_row_is_written_only_when_the_transaction_commits(
 
 
 async def test_an_event_nobody_receives_is_recorded_published_at_once_and_the_relay_is_not_woken(
-    engine: AsyncEngine,
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    transport = InProcessTransport()
-    routed = async_sessionmaker(engine, expire_on_commit=False, info={ROUTES_KEY: transport})
-    relay = OutboxRelay(probe_outbox, routed, transport)
+    nobody = async_sessionmaker(engine, expire_on_commit=False, info={AUDIENCE_KEY: EventAudience(frozenset())})
+    somebody = async_sessionmaker(
+        engine, expire_on_commit=False, info={AUDIENCE_KEY: EventAudience(frozenset({ProbeHappened.event_type}))}
+    )
+    _, relay = wire(sessions, Flaky())
     wake = probe_outbox.waiter()
     try:
-        unheard = await publish(routed, "nobody listens")
+        unheard = await publish(nobody, "nobody listens")
         assert not wake.is_set()
-        transport.subscribe(BoundSubscription("probe", Subscription(ProbeHappened, Flaky()), routed, probe_inbox))
-        await publish(routed, "somebody listens")
+        await publish(somebody, "somebody listens")
+        assert wake.is_set()
+        wake.clear()
+        async with nobody() as session:  # several at once: one statement, the same rule
+            await probe_outbox.publish_many(session, [ProbeHappened(label="a"), ProbeHappened(label="b")])
+            await session.commit()
+        assert not wake.is_set()
+        await publish(sessions, "no audience known")  # a session without one: the relay decides, as before
         assert wake.is_set()
     finally:
         probe_outbox.forget(wake)
-    async with routed() as session:
+    async with sessions() as session:
         rows = (await session.scalars(select(probe_outbox.record).order_by(probe_outbox.record.id))).all()
-    assert [(r.status, r.attempts) for r in rows] == [(PUBLISHED, 0), (PENDING, 0)]
+    assert [(r.status, r.attempts) for r in rows] == [
+        (PUBLISHED, 0),
+        (PENDING, 0),
+        (PUBLISHED, 0),
+        (PUBLISHED, 0),
+        (PENDING, 0),
+    ]
     assert rows[0].published_at == unheard.occurred_at
-    assert await relay.relay_pending() == 1  # only the event somebody receives
+    assert await relay.relay_pending() == 2  # only the events somebody may receive
 
 
 async def test_relay_delivers_and_marks_published(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -318,9 +332,6 @@ class Recorder:
 
     def subscribe(self, bound: BoundSubscription) -> None:
         raise NotImplementedError
-
-    def carries(self, event_type: str) -> bool:
-        return True
 
     async def publish(self, envelope: EventEnvelope) -> None:
         await asyncio.sleep(0)  # let the other relays run between deliveries

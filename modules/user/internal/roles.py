@@ -184,11 +184,11 @@ class RoleService:
         holders = await self.members(role.id)
         if "name" in changed or "is_active" in changed:
             # The role names in the holders' tokens change.
-            for user in holders:
-                await outbox.publish(self.session, UserRolesChanged(user_id=user.id, roles=active_role_names(user)))
+            await outbox.publish_many(
+                self.session, [UserRolesChanged(user_id=user.id, roles=active_role_names(user)) for user in holders]
+            )
         elif permissions_changed:
-            for user in holders:
-                await outbox.publish(self.session, UserPermissionsChanged(user_id=user.id))
+            await outbox.publish_many(self.session, [UserPermissionsChanged(user_id=user.id) for user in holders])
         for user in holders:  # before the commit: a refused revocation leaves the change undone, to retry
             await self.revocations.revoke_user_tokens(user.id)
         await self.session.commit()

@@ -136,8 +136,12 @@ class UserService:
         upgrade; None (and nothing written) otherwise."""
         # Only what the verification needs: the whole user (roles, permissions) is read once, after it. Core
         # statements on the session's connection: a sign-in needs nothing of the ORM.
-        connection = await self.session.connection()
-        found = (await connection.execute(_CREDENTIALS, {"email": normalize_email(email)})).one_or_none()
+        found = (
+            await (await self.session.connection()).execute(_CREDENTIALS, {"email": normalize_email(email)})
+        ).one_or_none()
+        # The connection goes back to the pool while the hash waits its turn on the hash threads (a burst of
+        # sign-ins queues there for a good part of a second): sign-ins never hold the pool's connections.
+        await self.session.rollback()
         if found is None:
             await verify_dummy(password)
             return None
@@ -146,6 +150,7 @@ class UserService:
             return None
         if not is_active:
             return None
+        connection = await self.session.connection()
         values: dict[str, Any] = {"last_login_at": utc_now()}
         if needs_rehash(verified_hash):
             # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.

@@ -8,6 +8,8 @@ transaction as the handler's effects, so a redelivered event changes nothing twi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,15 +26,20 @@ PENDING = "pending"
 PUBLISHED = "published"
 DEAD = "dead"
 
-ROUTES_KEY = "freightdesk.event_routes"
-"""Where a module's sessions carry (in `Session.info`) the process's `EventRoutes`: bootstrap puts its transport
-there once every subscription is bound."""
+AUDIENCE_KEY = "freightdesk.event_audience"
+"""Where a module's sessions carry (in `Session.info`) the event types anyone can receive, when that is known:
+bootstrap puts an `EventAudience` there on the in-process transport."""
 
 
-class EventRoutes(Protocol):
-    def carries(self, event_type: str) -> bool:
-        """Whether anyone can receive events of this type (the in-process transport: a hosted subscriber)."""
-        ...
+@dataclass(frozen=True)
+class EventAudience:
+    """The event types some module of the application subscribes to (hosted here or not). An event of another
+    type is delivered to nobody in any deployment shape, so the relay has nothing to do for it."""
+
+    subscribed: frozenset[str]
+
+    def hears(self, event_type: str) -> bool:
+        return event_type in self.subscribed
 
 
 class OutboxRecord(Protocol):
@@ -109,34 +116,34 @@ class Outbox:
 
     async def publish(self, session: AsyncSession, event_: IntegrationEvent) -> EventEnvelope:
         """Write the event in the session's transaction (one prepared insert, not the unit of work); the relay is
-        woken once that transaction commits. An event nobody can receive (no hosted module subscribes,
-        in-process delivery) is written as published at once, as the relay would after delivering it to
-        nobody, and costs the relay nothing."""
+        woken once that transaction commits. An event no module subscribes to (the session's `EventAudience`)
+        is written as published at once, as the relay would after delivering it to nobody, and costs the relay
+        nothing."""
+        self._check_producer(event_)
+        envelope = EventEnvelope.wrap(event_)
+        await self._write(session, [envelope])
+        return envelope
+
+    async def publish_many(self, session: AsyncSession, events: Sequence[IntegrationEvent]) -> list[EventEnvelope]:
+        """`publish` for several events at once: one statement for all their rows."""
+        for event_ in events:
+            self._check_producer(event_)
+        envelopes = [EventEnvelope.wrap(event_) for event_ in events]
+        if envelopes:
+            await self._write(session, envelopes)
+        return envelopes
+
+    def _check_producer(self, event_: IntegrationEvent) -> None:
         if event_.producer != self.module:
             raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
-        envelope = EventEnvelope.wrap(event_)
-        routes: EventRoutes | None = session.info.get(ROUTES_KEY)
-        heard = routes is None or routes.carries(envelope.type)
+
+    async def _write(self, session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+        audience: EventAudience | None = session.info.get(AUDIENCE_KEY)
+        rows = [_row(envelope, heard=audience is None or audience.hears(envelope.type)) for envelope in envelopes]
         connection = await session.connection()
-        await connection.execute(
-            self.insert,
-            {
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "event_version": envelope.version,
-                "producer": envelope.producer,
-                "correlation_id": envelope.correlation_id,
-                "occurred_at": envelope.occurred_at,
-                "payload": msgspec.json.encode(envelope.payload).decode(),
-                "status": PENDING if heard else PUBLISHED,
-                "attempts": 0,
-                "available_at": envelope.occurred_at,
-                "published_at": None if heard else envelope.occurred_at,
-            },
-        )
-        if heard:
+        await connection.execute(self.insert, rows[0] if len(rows) == 1 else rows)
+        if any(row["status"] == PENDING for row in rows):
             event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
-        return envelope
 
     def notify(self) -> None:
         for waiter in self._waiters:
@@ -149,6 +156,22 @@ class Outbox:
 
     def forget(self, signal: asyncio.Event) -> None:
         self._waiters.discard(signal)
+
+
+def _row(envelope: EventEnvelope, *, heard: bool) -> dict[str, Any]:
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "event_version": envelope.version,
+        "producer": envelope.producer,
+        "correlation_id": envelope.correlation_id,
+        "occurred_at": envelope.occurred_at,
+        "payload": msgspec.json.encode(envelope.payload).decode(),
+        "status": PENDING if heard else PUBLISHED,
+        "attempts": 0,
+        "available_at": envelope.occurred_at,
+        "published_at": None if heard else envelope.occurred_at,
+    }
 
 
 class Inbox:

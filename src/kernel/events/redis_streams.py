@@ -229,9 +229,6 @@ class RedisStreamsTransport:
     def subscribe(self, bound: BoundSubscription) -> None:
         self._bindings.setdefault(bound.consumer, []).append(bound)
 
-    def carries(self, event_type: str) -> bool:
-        return True  # a process hosting other modules may subscribe to any stream
-
     async def publish(self, envelope: EventEnvelope) -> None:
         """Returns once Redis has the entry; raises `TransportUnavailable` while Redis does not answer."""
         fields: dict[Any, Any] = {ENVELOPE_FIELD: envelope.to_json(), TYPE_FIELD: envelope.type.encode()}

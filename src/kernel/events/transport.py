@@ -69,11 +69,6 @@ class EventTransport(Protocol):
     name: str
 
     def subscribe(self, bound: BoundSubscription) -> None: ...
-
-    def carries(self, event_type: str) -> bool:
-        """Whether a published event of this type can reach a subscriber (kernel.events.outbox.EventRoutes)."""
-        ...
-
     async def publish(self, envelope: EventEnvelope) -> None: ...
 
     async def start(self) -> None: ...
@@ -112,9 +107,6 @@ class InProcessTransport:
 
     def subscribe(self, bound: BoundSubscription) -> None:
         self._subscriptions.setdefault(bound.subscription.event.event_type, []).append(bound)
-
-    def carries(self, event_type: str) -> bool:
-        return event_type in self._subscriptions
 
     async def publish(self, envelope: EventEnvelope) -> None:
         failures: list[str] = []
