@@ -150,11 +150,11 @@ class UserService:
             return None
         if not is_active:
             return None
-        connection = await self.session.connection()
         values: dict[str, Any] = {"last_login_at": utc_now()}
         if needs_rehash(verified_hash):
             # Legacy bcrypt (imported from the old system) or outdated argon2 parameters: upgrade in place.
             values["password_hash"] = await hash_password(password)
+        connection = await self.session.connection()
         # Written only if the password and the active flag are still what was verified: a password change or
         # deactivation committed meanwhile turns this sign-in down instead of letting it start a session.
         recorded = await connection.execute(
