@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from modules.user.api import RoleView, UserView
 from modules.user.internal.models import Permission, Role, User, UserProfile
 from modules.user.internal.schemas import PermissionOut, ProfileOut, RoleDetailOut, RoleMemberOut, RoleOut
@@ -18,6 +20,11 @@ def role_view(role: Role) -> RoleView:
 
 
 def user_view(user: User) -> UserView:
+    return user_view_of(user, tuple(role_view(role) for role in user.roles))
+
+
+def user_view_of(user: Any, roles: tuple[RoleView, ...]) -> UserView:
+    """The view of anything with a user's attributes: the ORM `User`, or a row of `views`' joined query."""
     return UserView(
         id=user.id,
         email=user.email,
@@ -29,7 +36,7 @@ def user_view(user: User) -> UserView:
         is_email_verified=user.is_email_verified,
         last_login_at=user.last_login_at,
         password_changed_at=user.password_changed_at,
-        roles=tuple(role_view(role) for role in user.roles),
+        roles=roles,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )

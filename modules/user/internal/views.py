@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from modules.user.api import RoleView, UserView
+from modules.user.internal.mappers import user_view_of
 from modules.user.internal.models import Permission, Role, User, role_permissions, user_roles
 
 _USER_WITH_ROLES = (
@@ -59,19 +60,9 @@ def user_view_of_rows(rows: Sequence[Any]) -> UserView | None:
         _, permissions = roles.setdefault(row.role_id, (row, []))
         if row.permission is not None:
             permissions.append(row.permission)
-    user = rows[0]
-    return UserView(
-        id=user.id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        full_name=f"{user.first_name} {user.last_name}",
-        phone=user.phone,
-        is_active=user.is_active,
-        is_email_verified=user.is_email_verified,
-        last_login_at=user.last_login_at,
-        password_changed_at=user.password_changed_at,
-        roles=tuple(
+    return user_view_of(
+        rows[0],
+        tuple(
             RoleView(
                 id=role_id,
                 name=role.role_name,
@@ -81,6 +72,4 @@ def user_view_of_rows(rows: Sequence[Any]) -> UserView | None:
             )
             for role_id, (role, permissions) in roles.items()
         ),
-        created_at=user.created_at,
-        updated_at=user.updated_at,
     )
