@@ -119,31 +119,24 @@ class Outbox:
         woken once that transaction commits. An event no module subscribes to (the session's `EventAudience`)
         is written as published at once, as the relay would after delivering it to nobody, and costs the relay
         nothing."""
-        self._check_producer(event_)
-        envelope = EventEnvelope.wrap(event_)
-        await self._write(session, [envelope])
+        (envelope,) = await self.publish_many(session, [event_])
         return envelope
 
     async def publish_many(self, session: AsyncSession, events: Sequence[IntegrationEvent]) -> list[EventEnvelope]:
         """`publish` for several events at once: one statement for all their rows."""
         for event_ in events:
-            self._check_producer(event_)
+            if event_.producer != self.module:
+                raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
+        if not events:
+            return []
         envelopes = [EventEnvelope.wrap(event_) for event_ in events]
-        if envelopes:
-            await self._write(session, envelopes)
-        return envelopes
-
-    def _check_producer(self, event_: IntegrationEvent) -> None:
-        if event_.producer != self.module:
-            raise ValueError(f"module {self.module!r} cannot publish {event_.event_type!r}")
-
-    async def _write(self, session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
         audience: EventAudience | None = session.info.get(AUDIENCE_KEY)
         rows = [_row(envelope, heard=audience is None or audience.hears(envelope.type)) for envelope in envelopes]
         connection = await session.connection()
         await connection.execute(self.insert, rows[0] if len(rows) == 1 else rows)
         if any(row["status"] == PENDING for row in rows):
             event.listen(session.sync_session, "after_commit", lambda _session: self.notify(), once=True)
+        return envelopes
 
     def notify(self) -> None:
         for waiter in self._waiters:
